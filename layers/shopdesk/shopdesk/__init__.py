@@ -1,0 +1,1 @@
+"""ShopDesk's domain package, shipped to every function as a Lambda layer."""

@@ -1,0 +1,118 @@
+"""The composition root: builds each service once per container, from settings and a clock."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from shopdesk import aws
+from shopdesk.assignment import Assigner
+from shopdesk.auth import Authenticator, StoreSecret
+from shopdesk.clock import Clock, SystemClock
+from shopdesk.config import Settings, get_settings
+from shopdesk.notify import Connections
+from shopdesk.quick_replies import QuickReplies
+from shopdesk.reminders import Reminders
+from shopdesk.repositories import (
+    AgentRepository,
+    ConnectionRepository,
+    GroupRepository,
+    MessageRepository,
+    QuickReplyRepository,
+    SessionRepository,
+    StoreRepository,
+    VisitorRepository,
+)
+from shopdesk.sessions import ChatService
+from shopdesk.staff import StaffService
+from shopdesk.store import StoreSettings
+from shopdesk.uploads import Uploads
+from shopdesk.visitors import VisitorService
+
+
+class Container:
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.clock = clock or SystemClock()
+
+    def _client(self, service: str) -> Any:
+        return aws.client(service)
+
+    def _management(self) -> Any:
+        return aws.client("apigatewaymanagementapi", endpoint_url=self.settings.ws_callback_url)
+
+    @cached_property
+    def agents(self) -> AgentRepository:
+        return AgentRepository()
+
+    @cached_property
+    def groups(self) -> GroupRepository:
+        return GroupRepository()
+
+    @cached_property
+    def sessions(self) -> SessionRepository:
+        return SessionRepository()
+
+    @cached_property
+    def visitors(self) -> VisitorRepository:
+        return VisitorRepository()
+
+    @cached_property
+    def store_repo(self) -> StoreRepository:
+        return StoreRepository()
+
+    @cached_property
+    def store(self) -> StoreSettings:
+        return StoreSettings(self.clock, self.store_repo)
+
+    @cached_property
+    def auth(self) -> Authenticator:
+        return Authenticator(self.settings, self.clock, StoreSecret(self.settings, self._client))
+
+    @cached_property
+    def connections(self) -> Connections:
+        return Connections(self.clock, self._management, ConnectionRepository())
+
+    @cached_property
+    def assigner(self) -> Assigner:
+        return Assigner(self.clock, self.agents, self.groups, self.sessions, self.connections)
+
+    @cached_property
+    def uploads(self) -> Uploads:
+        return Uploads(self.settings, lambda: self._client("s3"))
+
+    @cached_property
+    def reminders(self) -> Reminders:
+        return Reminders(
+            self.settings, self.clock, lambda: self._client("sqs"), self.sessions, self.connections
+        )
+
+    @cached_property
+    def chat(self) -> ChatService:
+        return ChatService(
+            self.settings,
+            self.clock,
+            self.store,
+            self.sessions,
+            MessageRepository(),
+            self.agents,
+            self.groups,
+            self.assigner,
+            self.connections,
+            self.reminders,
+            self.uploads,
+        )
+
+    @cached_property
+    def staff(self) -> StaffService:
+        return StaffService(
+            self.settings, lambda: self._client("cognito-idp"), self.agents, self.groups, self.assigner
+        )
+
+    @cached_property
+    def quick_replies(self) -> QuickReplies:
+        return QuickReplies(QuickReplyRepository())
+
+    @cached_property
+    def visitor_ids(self) -> VisitorService:
+        return VisitorService(self.clock, self.auth)

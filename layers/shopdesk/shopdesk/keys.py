@@ -1,0 +1,86 @@
+"""Pure builders of the single table's keys. docs/data-model.md lists every access pattern."""
+
+from __future__ import annotations
+
+SEQ_WIDTH = 10
+
+
+def agent_pk(agent_id: str) -> str:
+    return f"AGENT#{agent_id}"
+
+
+def group_pk(group_id: str) -> str:
+    return f"GROUP#{group_id}"
+
+
+def session_pk(session_id: str) -> str:
+    return f"SESSION#{session_id}"
+
+
+def visitor_pk(visitor_id: str) -> str:
+    return f"VISITOR#{visitor_id}"
+
+
+def message_sk(seq: int) -> str:
+    return f"MSG#{seq:0{SEQ_WIDTH}d}"
+
+
+def client_message_sk(sender_id: str, client_msg_id: str) -> str:
+    return f"CMID#{sender_id}#{client_msg_id}"
+
+
+def connection_pk(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
+
+def principal_key(role: str, user_id: str) -> str:
+    """Visitors and staff live in different id spaces: the role keeps them apart."""
+    kind = "visitor" if role == "visitor" else "staff"
+    return f"{kind}:{user_id}"
+
+
+def connection_set_pk(principal: str) -> str:
+    return f"CONNS#{principal}"
+
+
+def rate_pk(visitor_id: str) -> str:
+    return f"RATE#{visitor_id}"
+
+
+def rate_sk(window_start_epoch: int) -> str:
+    return f"WINDOW#{window_start_epoch}"
+
+
+def queue_gsi(group_id: str) -> str:
+    return f"QUEUE#{group_id}"
+
+
+def offline_gsi(group_id: str) -> str:
+    return f"OFFLINE#{group_id}"
+
+
+def agent_sessions_gsi(agent_id: str, status: str) -> str:
+    return f"AGENT#{agent_id}#{status}"
+
+
+def quick_reply_pk(owner_agent_id: str | None) -> str:
+    return f"QR#AGENT#{owner_agent_id}" if owner_agent_id else "QR#STORE"
+
+
+def agent_kpi_pk(agent_id: str, day: str) -> str:
+    return f"KPI#AGENT#{agent_id}#{day}"
+
+
+def timeline_sk(at: str, session_id: str) -> str:
+    """Sort key for lists ordered by time, unique per session."""
+    return f"{at}#{session_id}"
+
+
+STORE_PK = "STORE"
+CONFIG_SK = "CONFIG"
+PRESENCE_SK = "PRESENCE"
+PROFILE_SK = "PROFILE"
+META_SK = "META"
+SET_SK = "SET"
+AGENTS_LIST = "AGENTS"
+GROUPS_LIST = "GROUPS"

@@ -1,0 +1,238 @@
+"""pynamodb models over the single ShopDesk table. Key layouts come from `shopdesk.keys`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from shopdesk.config import get_settings
+
+_settings = get_settings()
+
+
+class _Meta:
+    table_name = _settings.table_name
+    region = _settings.region
+
+
+class Gsi1(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Every entity shares the table's key schema."""
+
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class AgentModel(Item):
+    class Meta(_Meta):
+        pass
+
+    agent_id = UnicodeAttribute()
+    username = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    group_ids = ListAttribute[str](of=UnicodeAttribute, default=list)
+    capacity = NumberAttribute(default=5)
+    level = NumberAttribute(default=1)
+    status = UnicodeAttribute(default="offline")
+    suspended = BooleanAttribute(default=False)
+    active_count = NumberAttribute(default=0)
+    last_assigned_at = UnicodeAttribute(default="")
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_list = Gsi1()
+
+
+class GroupModel(Item):
+    class Meta(_Meta):
+        pass
+
+    group_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    keywords = ListAttribute[str](of=UnicodeAttribute, default=list)
+    strategy = UnicodeAttribute(default="least_busy")
+    channels = ListAttribute[str](of=UnicodeAttribute, default=list)
+    is_default = BooleanAttribute(default=False)
+    member_ids = ListAttribute[str](of=UnicodeAttribute, default=list)
+    last_agent_id = UnicodeAttribute(default="")
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_list = Gsi1()
+
+
+class BusinessHours(MapAttribute[str, Any]):
+    timezone = UnicodeAttribute(default="Asia/Shanghai")
+    # Monday=0 … Sunday=6 → ["09:00", "22:00"]; a missing day is closed.
+    weekly = MapAttribute[str, Any](default=dict)
+
+
+class StoreConfigModel(Item):
+    class Meta(_Meta):
+        pass
+
+    first_response_seconds = NumberAttribute(default=30)
+    messages_per_minute = NumberAttribute(default=20)
+    default_group_id = UnicodeAttribute(default="")
+    channel_rules = MapAttribute[str, Any](default=dict)
+    business_hours = BusinessHours(default=BusinessHours)
+    welcome = UnicodeAttribute(default="")
+
+
+class PresenceModel(Item):
+    class Meta(_Meta):
+        pass
+
+    online_agents = NumberAttribute(default=0)
+
+
+class VisitorModel(Item):
+    class Meta(_Meta):
+        pass
+
+    visitor_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    shop_user_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class Rating(MapAttribute[str, Any]):
+    stars = NumberAttribute()
+    comment = UnicodeAttribute(default="")
+    solved = BooleanAttribute()
+    rated_at = UnicodeAttribute()
+
+
+class SessionModel(Item):
+    class Meta(_Meta):
+        pass
+
+    session_id = UnicodeAttribute()
+    visitor_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    channel = UnicodeAttribute(default="web")
+    page = UnicodeAttribute(default="")
+    group_id = UnicodeAttribute(default="")
+    agent_id = UnicodeAttribute(default="")
+    agent_name = UnicodeAttribute(default="")
+    created_at = UnicodeAttribute()
+    queued_at = UnicodeAttribute(null=True)
+    assigned_at = UnicodeAttribute(null=True)
+    ended_at = UnicodeAttribute(null=True)
+    last_seq = NumberAttribute(default=0)
+    awaiting_since = UnicodeAttribute(null=True)
+    first_response_at = UnicodeAttribute(null=True)
+    slow_responses = NumberAttribute(default=0)
+    reminded_for = UnicodeAttribute(null=True)
+    transfers = NumberAttribute(default=0)
+    preview = UnicodeAttribute(default="")
+    contact = UnicodeAttribute(null=True)
+    rating = Rating(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_visitor = Gsi1()
+    by_owner = Gsi2()
+
+
+class MessageModel(Item):
+    class Meta(_Meta):
+        pass
+
+    session_id = UnicodeAttribute()
+    seq = NumberAttribute()
+    sender_role = UnicodeAttribute()
+    sender_id = UnicodeAttribute()
+    sender_name = UnicodeAttribute(default="")
+    kind = UnicodeAttribute()
+    text = UnicodeAttribute(default="")
+    image_key = UnicodeAttribute(null=True)
+    client_msg_id = UnicodeAttribute(default="")
+    created_at = UnicodeAttribute()
+
+
+class ClientMessageModel(Item):
+    """Marks a client message id as used, so a retried send never stores twice."""
+
+    class Meta(_Meta):
+        pass
+
+    seq = NumberAttribute()
+
+
+class ConnectionModel(Item):
+    class Meta(_Meta):
+        pass
+
+    connection_id = UnicodeAttribute()
+    principal = UnicodeAttribute()
+    role = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    connected_at = UnicodeAttribute()
+    expires_at = NumberAttribute()
+
+
+class ConnectionSetModel(Item):
+    """All open connections of one person: one read finds every tab."""
+
+    class Meta(_Meta):
+        pass
+
+    connection_ids = UnicodeSetAttribute(default=set)
+
+
+class RateWindowModel(Item):
+    class Meta(_Meta):
+        pass
+
+    count = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
+class QuickReplyModel(Item):
+    class Meta(_Meta):
+        pass
+
+    reply_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    text = UnicodeAttribute()
+    keywords = ListAttribute[str](of=UnicodeAttribute, default=list)
+    scope = UnicodeAttribute()
+
+
+class AgentKpiModel(Item):
+    class Meta(_Meta):
+        pass
+
+    slow_responses = NumberAttribute(default=0)

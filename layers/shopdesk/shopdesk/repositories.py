@@ -1,0 +1,167 @@
+"""Small repositories over the pynamodb models: every read is a GetItem, BatchGetItem or Query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from shopdesk import keys
+from shopdesk.models import (
+    AgentModel,
+    ConnectionModel,
+    ConnectionSetModel,
+    GroupModel,
+    MessageModel,
+    PresenceModel,
+    QuickReplyModel,
+    SessionModel,
+    StoreConfigModel,
+    VisitorModel,
+)
+from shopdesk.pagination import decode_cursor, encode_cursor
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    items: list[T]
+    next_cursor: str | None
+
+
+def _page[T](result: Any, items: list[T]) -> Page[T]:
+    return Page(items=items, next_cursor=encode_cursor(result.last_evaluated_key))
+
+
+class StoreRepository:
+    def config(self) -> StoreConfigModel:
+        try:
+            return StoreConfigModel.get(keys.STORE_PK, keys.CONFIG_SK)
+        except DoesNotExist:
+            return StoreConfigModel(keys.STORE_PK, keys.CONFIG_SK)
+
+    def presence(self) -> PresenceModel:
+        try:
+            return PresenceModel.get(keys.STORE_PK, keys.PRESENCE_SK)
+        except DoesNotExist:
+            return PresenceModel(keys.STORE_PK, keys.PRESENCE_SK)
+
+
+class AgentRepository:
+    def get(self, agent_id: str) -> AgentModel | None:
+        try:
+            return AgentModel.get(keys.agent_pk(agent_id), keys.PROFILE_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def many(self, agent_ids: Iterable[str]) -> list[AgentModel]:
+        wanted = list(dict.fromkeys(agent_ids))
+        if not wanted:
+            return []
+        return list(AgentModel.batch_get([(keys.agent_pk(a), keys.PROFILE_SK) for a in wanted]))
+
+    def page(self, limit: int, cursor: str | None) -> Page[AgentModel]:
+        result = AgentModel.by_list.query(
+            keys.AGENTS_LIST, limit=limit, last_evaluated_key=decode_cursor(cursor)
+        )
+        items = list(result)
+        return _page(result, items)
+
+
+class GroupRepository:
+    def get(self, group_id: str) -> GroupModel | None:
+        try:
+            return GroupModel.get(keys.group_pk(group_id), keys.META_SK)
+        except DoesNotExist:
+            return None
+
+    def all(self) -> list[GroupModel]:
+        """A store has a handful of groups: one Query on the group list reads them all."""
+        return list(GroupModel.by_list.query(keys.GROUPS_LIST))
+
+
+class SessionRepository:
+    def get(self, session_id: str) -> SessionModel | None:
+        try:
+            return SessionModel.get(keys.session_pk(session_id), keys.META_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def of_visitor(self, visitor_id: str, limit: int, cursor: str | None) -> Page[SessionModel]:
+        result = SessionModel.by_visitor.query(
+            keys.visitor_pk(visitor_id),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
+        )
+        return _page(result, list(result))
+
+    def owned(
+        self, owner: str, limit: int, cursor: str | None, newest_first: bool = True
+    ) -> Page[SessionModel]:
+        result = SessionModel.by_owner.query(
+            owner, scan_index_forward=not newest_first, limit=limit, last_evaluated_key=decode_cursor(cursor)
+        )
+        return _page(result, list(result))
+
+    def queue_head(self, group_id: str) -> SessionModel | None:
+        for session in SessionModel.by_owner.query(keys.queue_gsi(group_id), limit=1):
+            return session
+        return None
+
+    def queue_position(self, group_id: str, queued_sk: str) -> int:
+        """1 for the next in line: counts who queued before, with a key-condition Query."""
+        ahead = SessionModel.by_owner.count(keys.queue_gsi(group_id), SessionModel.gsi2sk <= queued_sk)
+        return int(ahead)
+
+
+class MessageRepository:
+    def since(self, session_id: str, since_seq: int, limit: int, cursor: str | None) -> Page[MessageModel]:
+        result = MessageModel.query(
+            keys.session_pk(session_id),
+            MessageModel.sk.between(keys.message_sk(since_seq + 1), keys.message_sk(10**keys.SEQ_WIDTH - 1)),
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
+        )
+        return _page(result, list(result))
+
+    def latest(self, session_id: str, limit: int) -> list[MessageModel]:
+        result = MessageModel.query(
+            keys.session_pk(session_id),
+            MessageModel.sk.startswith("MSG#"),
+            scan_index_forward=False,
+            limit=limit,
+        )
+        return list(reversed(list(result)))
+
+
+class ConnectionRepository:
+    def get(self, connection_id: str) -> ConnectionModel | None:
+        try:
+            return ConnectionModel.get(keys.connection_pk(connection_id), keys.META_SK)
+        except DoesNotExist:
+            return None
+
+    def of_principals(self, principals: Sequence[str]) -> dict[str, set[str]]:
+        """Every open connection of these people, in one BatchGetItem."""
+        wanted = list(dict.fromkeys(principals))
+        found = {p: set[str]() for p in wanted}
+        if not wanted:
+            return found
+        for item in ConnectionSetModel.batch_get([(keys.connection_set_pk(p), keys.SET_SK) for p in wanted]):
+            found[item.pk.removeprefix("CONNS#")] = set(item.connection_ids or ())
+        return found
+
+
+class VisitorRepository:
+    def get(self, visitor_id: str) -> VisitorModel | None:
+        try:
+            return VisitorModel.get(keys.visitor_pk(visitor_id), keys.PROFILE_SK)
+        except DoesNotExist:
+            return None
+
+
+class QuickReplyRepository:
+    def of_owner(self, owner_agent_id: str | None) -> list[QuickReplyModel]:
+        return list(QuickReplyModel.query(keys.quick_reply_pk(owner_agent_id), limit=200))

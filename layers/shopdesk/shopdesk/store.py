@@ -1,0 +1,33 @@
+"""The store's settings, cached per container: they change rarely and are read on every message."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from shopdesk.clock import Clock
+from shopdesk.hours import DEFAULT_WEEKLY, is_open
+from shopdesk.models import StoreConfigModel
+from shopdesk.repositories import StoreRepository
+
+CONFIG_TTL = timedelta(seconds=60)
+
+
+class StoreSettings:
+    def __init__(self, clock: Clock, repo: StoreRepository) -> None:
+        self._clock = clock
+        self._repo = repo
+        self._cached: tuple[datetime, StoreConfigModel] | None = None
+        self._lock = threading.Lock()
+
+    def config(self) -> StoreConfigModel:
+        now = self._clock.now()
+        with self._lock:
+            if self._cached is None or now - self._cached[0] > CONFIG_TTL:
+                self._cached = (now, self._repo.config())
+            return self._cached[1]
+
+    def is_open(self) -> bool:
+        hours = self.config().business_hours
+        weekly = dict(hours.weekly or {}) or DEFAULT_WEEKLY
+        return is_open(self._clock.now(), hours.timezone or "Asia/Shanghai", weekly)

@@ -1,0 +1,1 @@
+"""Shared test setup: the handlers' settings come from the environment, set before any import."""
