@@ -77,9 +77,7 @@ def update_agent(
     agent_id: Annotated[str, Path(min_length=1, max_length=64)], body: Annotated[AgentChange, Body()]
 ) -> dict[str, Any]:
     principal_of(app).require("admin")
-    agent = container.staff.update(
-        agent_id, body.name, body.group_ids, body.capacity, body.level, body.suspended
-    )
+    agent = container.staff.update(agent_id, body.name, body.group_ids, body.capacity, body.level, body.suspended)
     return agent_view(agent)
 
 
@@ -88,9 +86,7 @@ def put_group(
     group_id: Annotated[str, Path(pattern=r"^[a-z0-9_-]{1,32}$")], body: Annotated[GroupDefinition, Body()]
 ) -> dict[str, Any]:
     principal_of(app).require("admin")
-    group = container.staff.put_group(
-        group_id, body.name, body.keywords, body.strategy, body.channels, body.is_default
-    )
+    group = container.staff.put_group(group_id, body.name, body.keywords, body.strategy, body.channels, body.is_default)
     return {
         "group_id": group.group_id,
         "name": group.name,

@@ -88,15 +88,11 @@ def my_sessions(
     cursor: Annotated[str | None, Query()] = None,
 ) -> dict[str, Any]:
     principal = staff()
-    page = container.sessions.owned(
-        keys.agent_sessions_gsi(principal.user_id, status), page_size(limit), cursor
-    )
+    page = container.sessions.owned(keys.agent_sessions_gsi(principal.user_id, status), page_size(limit), cursor)
     return {"items": [session_view(s) for s in page.items], "next_cursor": page.next_cursor}
 
 
-@app.get(
-    "/agent/queue", summary="Queued sessions and offline messages in the caller's groups", tags=["agent"]
-)
+@app.get("/agent/queue", summary="Queued sessions and offline messages in the caller's groups", tags=["agent"])
 def queue(limit: Annotated[int | None, Query(ge=1, le=200)] = None) -> dict[str, Any]:
     principal = staff()
     agent = container.staff.require(principal.user_id)
@@ -105,8 +101,7 @@ def queue(limit: Annotated[int | None, Query(ge=1, le=200)] = None) -> dict[str,
         for owner in (keys.queue_gsi(group_id), keys.offline_gsi(group_id)):
             page = container.sessions.owned(owner, page_size(limit), None, newest_first=False)
             items += [
-                session_view(s, position if s.status == "queued" else None)
-                for position, s in enumerate(page.items, 1)
+                session_view(s, position if s.status == "queued" else None) for position, s in enumerate(page.items, 1)
             ]
     items.sort(key=lambda s: s["queued_at"] or s["created_at"])
     return {"items": items}

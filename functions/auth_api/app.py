@@ -61,9 +61,7 @@ def login(body: Annotated[LoginRequest, Body()]) -> dict[str, Any]:
 
 @app.post("/visitor/token", summary="Get a visitor token", tags=["visitor"])
 def visitor_token(body: Annotated[VisitorTokenRequest, Body()]) -> dict[str, Any]:
-    shop_user = (
-        (body.shop_user.user_id, body.shop_user.ts, body.shop_user.signature) if body.shop_user else None
-    )
+    shop_user = (body.shop_user.user_id, body.shop_user.ts, body.shop_user.signature) if body.shop_user else None
     token, visitor_id, lifetime = container.visitor_ids.issue(body.visitor_token, shop_user, body.name)
     return {"token": token, "visitor_id": visitor_id, "expires_in": lifetime}
 

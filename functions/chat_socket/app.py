@@ -59,9 +59,7 @@ def connect(event: dict[str, Any], principal: Principal) -> None:
 @app.on("$disconnect")
 def disconnect(event: dict[str, Any], principal: Principal) -> None:
     role = "visitor" if principal.is_visitor else "agent"
-    container.connections.forget(
-        event["requestContext"]["connectionId"], keys.principal_key(role, principal.user_id)
-    )
+    container.connections.forget(event["requestContext"]["connectionId"], keys.principal_key(role, principal.user_id))
 
 
 @app.route("openSession")

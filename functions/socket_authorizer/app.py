@@ -16,9 +16,7 @@ logger = Logger()
 container = Container()
 
 
-def policy(
-    effect: str, resource: str, principal_id: str, context: dict[str, str] | None = None
-) -> dict[str, Any]:
+def policy(effect: str, resource: str, principal_id: str, context: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "principalId": principal_id,
         "policyDocument": {

@@ -96,9 +96,7 @@ def availability() -> dict[str, Any]:
 
 @app.post("/offline-messages", summary="Leave a message for when an agent is back", tags=["visitor"])
 def offline_message(body: Annotated[OfflineMessage, Body()]) -> tuple[dict[str, Any], int]:
-    session = container.chat.leave_offline_message(
-        visitor(), body.text, body.contact, body.channel, body.page
-    )
+    session = container.chat.leave_offline_message(visitor(), body.text, body.contact, body.channel, body.page)
     return session_view(session), 201
 
 

@@ -49,7 +49,8 @@ def schedule_bindings(resources: Resources) -> list[ScheduleBinding]:
     bindings = []
     for spec in resources.template.schedules:
         name = resources.resolve(spec.name) if spec.name else f"{resources.function_name(spec.function)}-{spec.event}"
-        arn = f"arn:{resources.params['AWS::Partition']}:events:{resources.region}:{resources.account_id}:rule/{name[:64]}"
+        partition = resources.params["AWS::Partition"]
+        arn = f"arn:{partition}:events:{resources.region}:{resources.account_id}:rule/{name[:64]}"
         bindings.append(ScheduleBinding(spec, arn))
     return bindings
 
@@ -262,7 +263,9 @@ class SqsPoller:
             chunk = records[start : start + SQS_RECEIVE_LIMIT]
             response = self._sqs.delete_message_batch(
                 QueueUrl=self.binding.queue_url,
-                Entries=[{"Id": str(index), "ReceiptHandle": record["receiptHandle"]} for index, record in enumerate(chunk)],
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": record["receiptHandle"]} for index, record in enumerate(chunk)
+                ],
             )
             for failure in response.get("Failed", []):
                 log.warning("could not delete an SQS message: %s", failure)

@@ -109,9 +109,7 @@ class Backend:
     def client(self, service: str) -> Any:
         if service not in self._clients:
             endpoint = self.service_endpoints.get(service, self.endpoint_url)
-            self._clients[service] = self._session.client(
-                service, region_name=self.region, endpoint_url=endpoint
-            )
+            self._clients[service] = self._session.client(service, region_name=self.region, endpoint_url=endpoint)
         return self._clients[service]
 
 
@@ -130,9 +128,7 @@ class Resources:
     def resolve(self, value: Any) -> Any:
         return resolve(value, self.refs, self.attrs, self.params, self.conditions)
 
-    def function_environment(
-        self, function_id: str, overrides: Mapping[str, str] | None = None
-    ) -> dict[str, str]:
+    def function_environment(self, function_id: str, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
         """The function's resolved Environment (Globals merged with its own), then ``overrides``."""
         variables = self.resolve(self.template.functions[function_id].environment)
         environment = {name: _attribute_text(value) for name, value in variables.items()}
@@ -208,7 +204,7 @@ def provision(
             ref, attrs = _placeholder(context, resource)
         else:
             ref, attrs = provisioner(context, resource, resources.resolve(resource.properties))
-            log.info("provisioned %s %s", resource.type, ref)
+            log.debug("provisioned %s %s", resource.type, ref)
         resources.refs[logical_id] = ref
         for attribute, value in attrs.items():
             resources.attrs[(logical_id, attribute)] = value
@@ -239,9 +235,7 @@ def _placeholder(context: _Context, resource: ResourceSpec) -> tuple[str, dict[s
             "RootResourceId": _token(f"{token}/root", 10),
         }
     if resource.type == SERVERLESS_LAYER:
-        name = context.resources.resolve(properties.get("LayerName")) or physical_name(
-            context.prefix, logical_id
-        )
+        name = context.resources.resolve(properties.get("LayerName")) or physical_name(context.prefix, logical_id)
         arn = context.arn("lambda", f"layer:{name}:1")
         return arn, {"Arn": arn}
     if resource.type == WS_STAGE:
@@ -271,9 +265,7 @@ _TABLE_REQUEST_KEYS = {
 _INDEX_KEYS = {"IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput"}
 
 
-def _create_table(
-    client: Any, resource: ResourceSpec, name: str, properties: Mapping[str, Any]
-) -> dict[str, Any]:
+def _create_table(client: Any, resource: ResourceSpec, name: str, properties: Mapping[str, Any]) -> dict[str, Any]:
     """Create (or adopt, if it already exists) one table, then apply TTL and PITR."""
     request: dict[str, Any] = {
         "TableName": name,
@@ -326,9 +318,7 @@ def _create_table(
     return dict(description)
 
 
-def _table(
-    context: _Context, resource: ResourceSpec, properties: dict[str, Any]
-) -> tuple[str, dict[str, str]]:
+def _table(context: _Context, resource: ResourceSpec, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
     name = properties.get("TableName") or physical_name(context.prefix, resource.logical_id)
     description = _create_table(context.backend.client("dynamodb"), resource, name, properties)
     attrs = {"Arn": description["TableArn"]}
@@ -348,9 +338,7 @@ def create_tables(
     ``names`` overrides table names by logical id; ``params`` resolves intrinsics in the table
     properties (parameter Defaults and pseudo parameters apply without it).
     """
-    values: dict[str, Any] = {
-        name: spec["Default"] for name, spec in template.parameters.items() if "Default" in spec
-    }
+    values: dict[str, Any] = {name: spec["Default"] for name, spec in template.parameters.items() if "Default" in spec}
     values.update(pseudo_parameters(dynamodb_client.meta.region_name, "123456789012"))
     values.update(params or {})
     prefix = f"shopdesk-{values.get('StoreId', 'local')}"
@@ -415,9 +403,7 @@ _CLIENT_KEYS = {
 }
 
 
-def _user_pool(
-    context: _Context, resource: ResourceSpec, properties: dict[str, Any]
-) -> tuple[str, dict[str, str]]:
+def _user_pool(context: _Context, resource: ResourceSpec, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
     # CloudFormation and the API share these names; Schema entries that are not standard
     # attributes become custom:<name>, exactly as on AWS.
     request = {
@@ -489,9 +475,7 @@ def _tags(properties: Mapping[str, Any]) -> dict[str, str]:
     return {tag["Key"]: str(tag["Value"]) for tag in properties.get("Tags") or ()}
 
 
-def _queue(
-    context: _Context, resource: ResourceSpec, properties: dict[str, Any]
-) -> tuple[str, dict[str, str]]:
+def _queue(context: _Context, resource: ResourceSpec, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
     name = properties.get("QueueName") or physical_name(context.prefix, resource.logical_id, max_length=80)
     if properties.get("FifoQueue") and not name.endswith(".fifo"):
         name = f"{name[:75]}.fifo"
@@ -526,9 +510,7 @@ _SUBSCRIPTION_ATTRIBUTES = {
 }
 
 
-def _topic(
-    context: _Context, resource: ResourceSpec, properties: dict[str, Any]
-) -> tuple[str, dict[str, str]]:
+def _topic(context: _Context, resource: ResourceSpec, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
     name = properties.get("TopicName") or physical_name(context.prefix, resource.logical_id, max_length=256)
     if properties.get("FifoTopic") and not name.endswith(".fifo"):
         name = f"{name}.fifo"
@@ -544,15 +526,9 @@ def _topic(
     return arn, {"TopicArn": arn, "TopicName": name}
 
 
-def _subscription(
-    context: _Context, resource: ResourceSpec, properties: dict[str, Any]
-) -> tuple[str, dict[str, str]]:
-    attributes = {
-        key: _attribute_text(value) for key, value in _pick(properties, _SUBSCRIPTION_ATTRIBUTES).items()
-    }
-    _warn_unapplied(
-        resource, properties, _SUBSCRIPTION_ATTRIBUTES | {"TopicArn", "Protocol", "Endpoint", "Region"}
-    )
+def _subscription(context: _Context, resource: ResourceSpec, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    attributes = {key: _attribute_text(value) for key, value in _pick(properties, _SUBSCRIPTION_ATTRIBUTES).items()}
+    _warn_unapplied(resource, properties, _SUBSCRIPTION_ATTRIBUTES | {"TopicArn", "Protocol", "Endpoint", "Region"})
     response = context.backend.client("sns").subscribe(
         TopicArn=properties["TopicArn"],
         Protocol=properties["Protocol"],
@@ -566,9 +542,7 @@ def _subscription(
 # --------------------------------------------------------------------------- S3 and Secrets Manager
 
 
-def _bucket(
-    context: _Context, resource: ResourceSpec, properties: dict[str, Any]
-) -> tuple[str, dict[str, str]]:
+def _bucket(context: _Context, resource: ResourceSpec, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
     # S3 bucket names are lowercase and at most 63 characters.
     name = properties.get("BucketName") or physical_name(
         context.prefix, resource.logical_id, lowercase=True, max_length=63
@@ -657,9 +631,7 @@ def generate_secret_value(spec: Mapping[str, Any]) -> str:
     return json.dumps(document)
 
 
-def _secret(
-    context: _Context, resource: ResourceSpec, properties: dict[str, Any]
-) -> tuple[str, dict[str, str]]:
+def _secret(context: _Context, resource: ResourceSpec, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
     name = properties.get("Name") or physical_name(context.prefix, resource.logical_id, max_length=512)
     _warn_unapplied(
         resource,

@@ -6,6 +6,7 @@ It goes through the same services the admin API uses, so the demo data is shaped
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 
 from shopdesk import keys
 from shopdesk.config import Settings
@@ -19,14 +20,43 @@ GROUPS = [
         "售前",
         "least_busy",
         True,
-        ["尺码", "尺寸", "优惠", "优惠券", "库存", "现货", "价格", "材质", "面料", "颜色", "预售", "活动", "满减", "包邮"],
+        [
+            "尺码",
+            "尺寸",
+            "优惠",
+            "优惠券",
+            "库存",
+            "现货",
+            "价格",
+            "材质",
+            "面料",
+            "颜色",
+            "预售",
+            "活动",
+            "满减",
+            "包邮",
+        ],
     ),
     (
         "aftersales",
         "售后",
         "priority",
         False,
-        ["退货", "退款", "仅退款", "换货", "质量问题", "破损", "发票", "保修", "维修", "七天无理由", "运费险", "少件", "错发"],
+        [
+            "退货",
+            "退款",
+            "仅退款",
+            "换货",
+            "质量问题",
+            "破损",
+            "发票",
+            "保修",
+            "维修",
+            "七天无理由",
+            "运费险",
+            "少件",
+            "错发",
+        ],
     ),
     (
         "logistics",
@@ -50,8 +80,16 @@ DEMO_PASSWORD = "Demo-pass-2026"
 
 QUICK_REPLIES = [
     ("欢迎语", "您好，欢迎光临本店，请问有什么可以帮您？", ["你好", "在吗", "您好"]),
-    ("发货时间", "亲，付款后 48 小时内发货，节假日顺延，发货后可在订单详情查看物流。", ["发货", "什么时候", "快递"]),
-    ("退货流程", "亲，签收 7 天内支持无理由退货：在订单页申请退货，填写快递单号即可，我们收到后 24 小时内退款。", ["退货", "退款", "七天无理由"]),
+    (
+        "发货时间",
+        "亲，付款后 48 小时内发货，节假日顺延，发货后可在订单详情查看物流。",
+        ["发货", "什么时候", "快递"],
+    ),
+    (
+        "退货流程",
+        "亲，签收 7 天内支持无理由退货：在订单页申请退货，填写快递单号即可，我们收到后 24 小时内退款。",
+        ["退货", "退款", "七天无理由"],
+    ),
     ("尺码建议", "亲，可以告诉我您的身高和体重，我帮您推荐合适的尺码。", ["尺码", "尺寸", "大小"]),
     ("物流查询", "亲，我这边帮您查询一下物流，请稍等。", ["物流", "快递", "到哪"]),
 ]
@@ -72,10 +110,9 @@ def seed_demo_store(env: Mapping[str, str]) -> list[dict[str, str]]:
         container.staff.put_group(group_id, name, words, strategy, [], is_default)
     logins = []
     for username, name, role, groups, capacity, level in STAFF:
-        try:
+        # A persistent backend (LocalStack) keeps the accounts of an earlier run.
+        with suppress(Conflict):
             container.staff.create(username, name, DEMO_PASSWORD, role, groups, capacity, level)
-        except Conflict:
-            pass  # a persistent backend (LocalStack) keeps accounts from an earlier run
         logins.append({"role": role, "username": username, "password": DEMO_PASSWORD, "name": name})
     for title, text, words in QUICK_REPLIES:
         container.quick_replies.add(None, title, text, words)

@@ -48,7 +48,7 @@ class TemplateError(ValueError):
 # --------------------------------------------------------------------------- YAML
 
 
-class _CfnLoader(yaml.SafeLoader):
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type stubs installed
     """A SafeLoader that turns CloudFormation short tags into their long (JSON) forms."""
 
 
@@ -436,13 +436,12 @@ _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 def _cron_field(text: str, low: int, high: int, names: Mapping[str, int] | None = None) -> frozenset[int]:
-    if any(marker in text for marker in ("L", "W", "#")) and not (names and text.upper() in names):
-        raise TemplateError(f"cron field {text!r}: L, W and # are not supported by the local stack")
-
     def number(token: str) -> int:
         token = token.upper()
         if names and token in names:
             return names[token]
+        if any(marker in token for marker in ("L", "W", "#")):
+            raise TemplateError(f"cron field {text!r}: L, W and # are not supported by the local stack")
         if not token.isdigit():
             raise TemplateError(f"cron field {text!r}: {token!r} is not a number")
         return int(token)
@@ -481,9 +480,7 @@ def parse_schedule_expression(text: str) -> ScheduleExpression:
     if text.startswith("cron(") and text.endswith(")"):
         fields = text[5:-1].split()
         if len(fields) != 6:
-            raise TemplateError(
-                f"{text}: cron needs 6 fields (minutes hours day-of-month month day-of-week year)"
-            )
+            raise TemplateError(f"{text}: cron needs 6 fields (minutes hours day-of-month month day-of-week year)")
         minutes, hours, day_of_month, month, day_of_week, year = fields
         if (day_of_month == "?") == (day_of_week == "?"):
             raise TemplateError(f"{text}: exactly one of day-of-month and day-of-week must be '?'")
@@ -851,8 +848,7 @@ def _merge_globals(defaults: Mapping[str, Any], own: Mapping[str, Any]) -> dict[
     merged = dict(defaults)
     for key, value in own.items():
         base = merged.get(key)
-        both_maps = isinstance(base, dict) and isinstance(value, dict)
-        if both_maps and not _is_intrinsic(base) and not _is_intrinsic(value):
+        if isinstance(base, dict) and isinstance(value, dict) and not (_is_intrinsic(base) or _is_intrinsic(value)):
             merged[key] = _merge_globals(base, value)
         elif isinstance(base, list) and isinstance(value, list):
             merged[key] = base + value
@@ -1056,13 +1052,9 @@ def _authorizer(resource: ResourceSpec, functions: Mapping[str, FunctionSpec]) -
     for source in resource.properties.get("IdentitySource") or ():
         match = _IDENTITY_SOURCE.fullmatch(source) if isinstance(source, str) else None
         if match is None:
-            raise TemplateError(
-                f"{where}: IdentitySource {source!r} is not route.request.header|querystring.<name>"
-            )
+            raise TemplateError(f"{where}: IdentitySource {source!r} is not route.request.header|querystring.<name>")
         sources.append((match.group(1), match.group(2)))
-    function = _invoked_function(
-        resource.properties.get("AuthorizerUri"), functions, f"{where}.AuthorizerUri"
-    )
+    function = _invoked_function(resource.properties.get("AuthorizerUri"), functions, f"{where}.AuthorizerUri")
     return WebSocketAuthorizer(where, function, tuple(sources))
 
 
@@ -1132,9 +1124,7 @@ def _route_authorizer(
     if kind == "NONE":
         return None
     if kind != "CUSTOM":
-        raise TemplateError(
-            f"{route.logical_id}: AuthorizationType {kind} is not emulated locally (NONE or CUSTOM)"
-        )
+        raise TemplateError(f"{route.logical_id}: AuthorizationType {kind} is not emulated locally (NONE or CUSTOM)")
     target = _symbolic(route.properties.get("AuthorizerId"))
     if target not in authorizers:
         raise TemplateError(f"{route.logical_id}: AuthorizerId must be !Ref <AWS::ApiGatewayV2::Authorizer>")

@@ -23,9 +23,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from infra.local.handlers import load_handler, module_name
+from infra.local.moto_backend import BackgroundBackend
 from infra.local.provision import Resources, create_tables, provision
 from infra.local.template import Template, load_template
 
@@ -117,9 +117,8 @@ class LambdaContext:
 def stack() -> Iterator[Stack]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+    server = BackgroundBackend("127.0.0.1", port).start()
+    endpoint = server.url
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
@@ -191,7 +190,12 @@ class World:
         self.container.staff.put_group(group_id, group_id, keywords, strategy, [], default)
 
     def staff(
-        self, role: str = "agent", groups: tuple[str, ...] = (), capacity: int = 5, level: int = 1, online: bool = True
+        self,
+        role: str = "agent",
+        groups: tuple[str, ...] = (),
+        capacity: int = 5,
+        level: int = 1,
+        online: bool = True,
     ) -> Person:
         username = f"{role}-{uuid.uuid4().hex[:8]}"
         agent = self.container.staff.create(username, username, PASSWORD, role, list(groups), capacity, level)
@@ -273,7 +277,9 @@ class World:
         result: dict[str, Any] = self.stack.invoke("SocketAuthorizerFunction", event)
         return result
 
-    def ws(self, route_key: str, connection_id: str, context: dict[str, Any], body: str | None = None) -> dict[str, Any]:
+    def ws(
+        self, route_key: str, connection_id: str, context: dict[str, Any], body: str | None = None
+    ) -> dict[str, Any]:
         event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
         event = {
             "requestContext": {
@@ -325,7 +331,9 @@ class Person:
         return self.world.connections.of_type(self.connections[connection][0], frame_type)
 
     def get(self, function_id: str, path: str, **query: Any) -> tuple[int, Any]:
-        response = self.world.rest(function_id, "GET", path, token=self.token, query={k: str(v) for k, v in query.items()} or None)
+        response = self.world.rest(
+            function_id, "GET", path, token=self.token, query={k: str(v) for k, v in query.items()} or None
+        )
         return response["statusCode"], json.loads(response["body"])
 
     def call(self, function_id: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 import jwt
 import pytest
-
 from shopdesk.auth import Authenticator, sign_shop_user
 from shopdesk.clock import FixedClock
 from shopdesk.config import Settings

@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 
 import pytest
-
 from shopdesk.clock import FixedClock, iso, parse_iso
 from shopdesk.hours import DEFAULT_WEEKLY, is_open
 

@@ -1,7 +1,6 @@
 """Key builders: stable layouts that sort the way the access patterns need."""
 
 import pytest
-
 from shopdesk import keys
 
 pytestmark = pytest.mark.unit

@@ -1,7 +1,6 @@
 """Opaque cursors round-trip DynamoDB keys and refuse garbage with a clear code."""
 
 import pytest
-
 from shopdesk.errors import ValidationFailed
 from shopdesk.pagination import decode_cursor, encode_cursor
 

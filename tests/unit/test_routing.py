@@ -1,7 +1,6 @@
 """Routing rules and assignment strategies, as pure functions."""
 
 import pytest
-
 from shopdesk.routing import AgentLoad, GroupRule, pick_group, rank_agents
 
 pytestmark = pytest.mark.unit
@@ -58,7 +57,11 @@ def test_ties_go_to_the_group_listed_first():
 
 def test_least_busy_prefers_the_most_free_capacity_relative_to_size():
     # Given one agent half full and one nearly empty
-    agents = [agent("a", active=2, capacity=4), agent("b", active=1, capacity=5), agent("c", active=0, capacity=1)]
+    agents = [
+        agent("a", active=2, capacity=4),
+        agent("b", active=1, capacity=5),
+        agent("c", active=0, capacity=1),
+    ]
     # When ranked
     ranked = [a.agent_id for a in rank_agents("least_busy", agents, ["a", "b", "c"])]
     # Then the lowest saturation comes first
@@ -66,7 +69,10 @@ def test_least_busy_prefers_the_most_free_capacity_relative_to_size():
 
 
 def test_least_busy_breaks_ties_by_who_waited_longest():
-    agents = [agent("a", last_assigned_at="2026-01-01T10:00"), agent("b", last_assigned_at="2026-01-01T09:00")]
+    agents = [
+        agent("a", last_assigned_at="2026-01-01T10:00"),
+        agent("b", last_assigned_at="2026-01-01T09:00"),
+    ]
     assert [a.agent_id for a in rank_agents("least_busy", agents, ["a", "b"])] == ["b", "a"]
 
 
@@ -83,8 +89,16 @@ def test_only_online_unsuspended_agents_with_room_are_candidates():
 def test_round_robin_starts_after_the_last_assigned_agent_and_wraps():
     members = ["a", "b", "c"]
     agents = [agent(m) for m in members]
-    assert [a.agent_id for a in rank_agents("round_robin", agents, members, last_agent_id="b")] == ["c", "a", "b"]
-    assert [a.agent_id for a in rank_agents("round_robin", agents, members, last_agent_id="")] == ["a", "b", "c"]
+    assert [a.agent_id for a in rank_agents("round_robin", agents, members, last_agent_id="b")] == [
+        "c",
+        "a",
+        "b",
+    ]
+    assert [a.agent_id for a in rank_agents("round_robin", agents, members, last_agent_id="")] == [
+        "a",
+        "b",
+        "c",
+    ]
 
 
 def test_round_robin_skips_agents_without_room():
@@ -94,6 +108,10 @@ def test_round_robin_skips_agents_without_room():
 
 
 def test_priority_puts_higher_levels_first_then_the_least_busy():
-    agents = [agent("junior", level=1), agent("senior-busy", level=3, active=3), agent("senior", level=3, active=1)]
+    agents = [
+        agent("junior", level=1),
+        agent("senior-busy", level=3, active=3),
+        agent("senior", level=3, active=1),
+    ]
     ranked = [a.agent_id for a in rank_agents("priority", agents, [])]
     assert ranked == ["senior", "senior-busy", "junior"]

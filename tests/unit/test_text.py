@@ -1,7 +1,6 @@
 """Segmentation with the shipped small dictionary and the service vocabulary."""
 
 import pytest
-
 from shopdesk import text
 
 pytestmark = pytest.mark.unit

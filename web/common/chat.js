@@ -400,3 +400,127 @@ export class Conversation {
     this.pinned = true;
   }
 }
+
+/** The reply box under a Conversation: text with counter, Enter to send, emoji picker and image upload. */
+export class Composer {
+  constructor({ conv, placeholderKey, sendKey, inputTestId, sendTestId, onNotice }) {
+    this.conv = conv;
+    this.onNotice = onNotice;
+    this.emojiGrid = el(
+      "div",
+      { class: "sd-emoji-grid sd-composer__emoji", hidden: true },
+      ...EMOJI.map((e) => el("button", { type: "button", text: e, "aria-label": e })),
+    );
+    this.emojiBtn = el("button", { type: "button", class: "sd-composer__tool", "data-i18n-title": "chat.emoji", title: t("chat.emoji") }, icon("smile"));
+    this.imageBtn = el(
+      "button",
+      { type: "button", class: "sd-composer__tool", "data-i18n-title": "chat.imageButton", title: t("chat.imageButton") },
+      icon("image"),
+    );
+    this.fileInput = el("input", { type: "file", accept: IMAGE_TYPES.join(","), hidden: true });
+    this.input = el("textarea", {
+      class: "sd-composer__input",
+      rows: 2,
+      "data-testid": inputTestId,
+      "data-i18n-placeholder": placeholderKey,
+      placeholder: t(placeholderKey),
+    });
+    this.counter = el("span", { class: "sd-composer__counter" });
+    this.sendBtn = tr(sendKey, "button", { type: "button", class: "sd-composer__send", "data-testid": sendTestId });
+    this.el = el(
+      "div",
+      { class: "sd-composer" },
+      this.emojiGrid,
+      el("div", { class: "sd-composer__tools" }, this.emojiBtn, this.imageBtn, this.fileInput),
+      this.input,
+      el("div", { class: "sd-composer__foot" }, this.counter, this.sendBtn),
+    );
+
+    this.input.addEventListener("input", () => {
+      this.autosize();
+      this.renderCounter();
+      if (this.input.value) conv.notifyTyping();
+    });
+    this.input.addEventListener("keydown", (ev) => {
+      // Enter inside an IME composition (pinyin) picks a candidate; it must not send.
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
+        ev.preventDefault();
+        this.sendText();
+      }
+    });
+    this.sendBtn.addEventListener("click", () => this.sendText());
+    this.emojiBtn.addEventListener("click", () => {
+      this.emojiGrid.hidden = !this.emojiGrid.hidden;
+    });
+    this.emojiGrid.addEventListener("click", (ev) => {
+      const btn = ev.target.closest("button");
+      if (!btn) return;
+      conv.send("emoji", btn.textContent);
+      this.emojiGrid.hidden = true;
+      this.input.focus();
+    });
+    // The picker closes when focus leaves the composer, without a document-wide listener per pane.
+    this.el.addEventListener("focusout", (ev) => {
+      if (!this.el.contains(ev.relatedTarget)) this.emojiGrid.hidden = true;
+    });
+    this.el.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && !this.emojiGrid.hidden) {
+        ev.stopPropagation();
+        this.emojiGrid.hidden = true;
+      }
+    });
+    this.imageBtn.addEventListener("click", () => this.fileInput.click());
+    this.fileInput.addEventListener("change", () => {
+      const file = this.fileInput.files[0];
+      this.fileInput.value = "";
+      if (file) conv.sendImage(file);
+    });
+    this.renderCounter();
+  }
+
+  setEnabled(enabled) {
+    this.input.disabled = !enabled;
+    this.emojiBtn.disabled = !enabled;
+    this.imageBtn.disabled = !enabled;
+    if (!enabled) this.emojiGrid.hidden = true;
+    this.renderCounter();
+  }
+
+  length() {
+    return [...this.input.value].length;
+  }
+
+  renderCounter() {
+    const n = this.length();
+    this.counter.textContent = t("chat.counter", { n, max: MAX_TEXT });
+    this.counter.classList.toggle("is-over", n > MAX_TEXT);
+    this.sendBtn.disabled = this.input.disabled || !this.input.value.trim() || n > MAX_TEXT;
+  }
+
+  autosize() {
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 140)}px`;
+  }
+
+  insert(text) {
+    const { selectionStart: start, selectionEnd: end, value } = this.input;
+    this.input.value = value.slice(0, start) + text + value.slice(end);
+    this.input.focus();
+    this.input.selectionStart = this.input.selectionEnd = start + text.length;
+    this.autosize();
+    this.renderCounter();
+  }
+
+  sendText() {
+    const text = this.input.value.trim();
+    if (!text || this.input.disabled) return;
+    if ([...text].length > MAX_TEXT) {
+      this.onNotice(t("err.message_too_long"));
+      return;
+    }
+    this.conv.send("text", text);
+    this.input.value = "";
+    this.autosize();
+    this.renderCounter();
+  }
+}

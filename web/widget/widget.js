@@ -35,7 +35,7 @@
     const { t, errorText, translateTree, toggleLang, onLangChange, getLang } = i18n;
     const { Api, sessionPath } = apiMod;
     const { ChatSocket } = wsMod;
-    const { Conversation, el, tr, icon, EMOJI, MAX_TEXT, IMAGE_TYPES, roleOf } = chat;
+    const { Composer, Conversation, el, tr, icon, MAX_TEXT, roleOf } = chat;
 
     const storeKey = cfg.storeId || "default";
     const TOKEN_KEY = `shopdesk.${storeKey}.visitor`;
@@ -236,30 +236,11 @@
     const newChatBtn = tr("w.newChat", "button", { type: "button", class: "sdw-btn sdw-btn--primary" });
     const endedBox = el("div", { class: "sdw-ended", hidden: true }, endedText, newChatBtn);
 
-    const emojiGrid = el(
-      "div",
-      { class: "sd-emoji-grid sdw-emoji", hidden: true },
-      ...EMOJI.map((e) => el("button", { type: "button", text: e, "aria-label": e })),
-    );
-    const emojiBtn = el("button", { type: "button", class: "sdw-tool sdw-tool--emoji", "data-i18n-title": "chat.emoji", title: t("chat.emoji") }, icon("smile"));
-    const fileInput = el("input", { type: "file", accept: IMAGE_TYPES.join(","), hidden: true });
-    const imageBtn = el("button", { type: "button", class: "sdw-tool sdw-tool--image", "data-i18n-title": "chat.imageButton", title: t("chat.imageButton") }, icon("image"));
-    const input = el("textarea", { class: "sdw-input", rows: 2, "data-testid": "widget-input", "data-i18n-placeholder": "w.placeholder" });
-    const counter = el("span", { class: "sdw-counter" });
-    const sendBtn = tr("w.send", "button", { type: "button", class: "sdw-btn sdw-btn--primary sdw-send", "data-testid": "widget-send" });
-    const composer = el(
-      "div",
-      { class: "sdw-composer" },
-      emojiGrid,
-      el("div", { class: "sdw-tools" }, emojiBtn, imageBtn, fileInput),
-      input,
-      el("div", { class: "sdw-composer__foot" }, counter, sendBtn),
-    );
-    const chatView = el("div", { class: "sdw-chat" }, messagesEl, typingEl, ratingForm, endedBox, composer);
+    const chatView = el("div", { class: "sdw-chat" }, messagesEl, typingEl, ratingForm, endedBox);
 
     const panel = el(
       "section",
-      { class: "sdw-panel", "data-testid": "widget-panel", role: "dialog", hidden: true },
+      { class: "sdw-panel", "data-testid": "widget-panel", role: "dialog", "data-i18n-aria-label": "w.title", hidden: true },
       header,
       el("div", { class: "sdw-body" }, notice, offlineView, chatView),
     );
@@ -300,6 +281,15 @@
       api,
       onNotice: (text) => showNotice(text),
     });
+    const composer = new Composer({
+      conv,
+      placeholderKey: "w.placeholder",
+      sendKey: "w.send",
+      inputTestId: "widget-input",
+      sendTestId: "widget-send",
+      onNotice: (text) => showNotice(text),
+    });
+    chatView.append(composer.el);
 
     // ---- rendering -----------------------------------------------------------------------------
     function showNotice(text, action) {
@@ -340,22 +330,9 @@
       const [state, text] = statusLine();
       statusEl.dataset.state = state;
       statusEl.textContent = text;
-      const open = session && session.status !== "ended" && session.status !== "offline";
-      composer.hidden = !open && Boolean(session);
-      input.disabled = !open;
-      emojiBtn.disabled = imageBtn.disabled = !open;
-      renderCounter();
-    }
-
-    function textLength() {
-      return [...input.value].length;
-    }
-
-    function renderCounter() {
-      const n = textLength();
-      counter.textContent = t("chat.counter", { n, max: MAX_TEXT });
-      counter.classList.toggle("is-over", n > MAX_TEXT);
-      sendBtn.disabled = input.disabled || !input.value.trim() || n > MAX_TEXT;
+      const open = Boolean(session) && session.status !== "ended" && session.status !== "offline";
+      composer.el.hidden = !open && Boolean(session);
+      composer.setEnabled(open);
     }
 
     function renderBadge() {
@@ -402,8 +379,7 @@
     }
 
     function showEnded(s) {
-      composer.hidden = true;
-      emojiGrid.hidden = true;
+      composer.el.hidden = true;
       if (s.rating || ratedSessionId === s.session_id) {
         ratingForm.hidden = true;
         endedText.textContent = t(ratedSessionId === s.session_id ? "rating.thanks" : "w.ended");
@@ -425,7 +401,7 @@
       endedBox.hidden = true;
       renderStatus();
       openSession();
-      input.focus();
+      composer.input.focus();
     }
 
     function handleFrame(frame) {
@@ -518,67 +494,15 @@
       if (!started) start();
       markSeen();
       conv.scrollToBottom();
-      if (!input.disabled) input.focus();
+      if (!composer.input.disabled) composer.input.focus();
     }
 
     function closePanel() {
       panel.hidden = true;
       launcher.hidden = false;
       launcher.setAttribute("aria-expanded", "false");
-      emojiGrid.hidden = true;
       launcher.focus();
     }
-
-    // ---- composer ------------------------------------------------------------------------------
-    function sendText() {
-      const text = input.value.trim();
-      if (!text || input.disabled) return;
-      if ([...text].length > MAX_TEXT) {
-        showNotice(t("err.message_too_long"));
-        return;
-      }
-      conv.send("text", text);
-      input.value = "";
-      autosize();
-      renderCounter();
-    }
-
-    function autosize() {
-      input.style.height = "auto";
-      input.style.height = `${Math.min(input.scrollHeight, 120)}px`;
-    }
-
-    input.addEventListener("input", () => {
-      autosize();
-      renderCounter();
-      if (input.value) conv.notifyTyping();
-    });
-    input.addEventListener("keydown", (ev) => {
-      // Enter inside an IME composition (pinyin) picks a candidate; it must not send.
-      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
-        ev.preventDefault();
-        sendText();
-      }
-    });
-    sendBtn.addEventListener("click", sendText);
-    emojiBtn.addEventListener("click", () => {
-      emojiGrid.hidden = !emojiGrid.hidden;
-    });
-    emojiGrid.addEventListener("click", (ev) => {
-      const btn = ev.target.closest("button");
-      if (!btn) return;
-      conv.send("emoji", btn.textContent);
-      emojiGrid.hidden = true;
-    });
-    document.addEventListener("click", (ev) => {
-      if (!emojiGrid.hidden && !emojiGrid.contains(ev.target) && !emojiBtn.contains(ev.target)) emojiGrid.hidden = true;
-    });
-    imageBtn.addEventListener("click", () => fileInput.click());
-    fileInput.addEventListener("change", () => {
-      const file = fileInput.files[0];
-      fileInput.value = "";
-      if (file) conv.sendImage(file);
-    });
 
     // ---- offline form --------------------------------------------------------------------------
     offlineForm.addEventListener("submit", async (ev) => {

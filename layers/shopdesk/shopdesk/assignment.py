@@ -6,6 +6,8 @@ agent's `active_count` only grows while it stays below `capacity` and the agent 
 
 from __future__ import annotations
 
+from pynamodb.expressions.condition import Condition
+
 from shopdesk import keys
 from shopdesk.clock import Clock, iso
 from shopdesk.db import TransactionFailed, transaction
@@ -33,12 +35,13 @@ def load_of(agent: AgentModel) -> AgentLoad:
     )
 
 
-def agent_claim_condition():  # type: ignore[no-untyped-def]
-    return (
+def agent_claim_condition() -> Condition:
+    condition: Condition = (
         (AgentModel.status == "online")
         & (AgentModel.suspended == False)  # noqa: E712 - a DynamoDB condition, not a Python comparison
         & (AgentModel.active_count < AgentModel.capacity)
     )
+    return condition
 
 
 class Assigner:
@@ -56,15 +59,11 @@ class Assigner:
         self._sessions = sessions
         self._connections = connections
 
-    def assign_in_group(
-        self, session: SessionModel, group: GroupModel, exclude: str = ""
-    ) -> AgentModel | None:
+    def assign_in_group(self, session: SessionModel, group: GroupModel, exclude: str = "") -> AgentModel | None:
         """Gives the session to the first agent the group's strategy picks who still has room."""
         members = [m for m in group.member_ids or [] if m != exclude]
         by_id = {agent.agent_id: agent for agent in self._agents.many(members)}
-        ranked = rank_agents(
-            group.strategy, [load_of(a) for a in by_id.values()], members, group.last_agent_id
-        )
+        ranked = rank_agents(group.strategy, [load_of(a) for a in by_id.values()], members, group.last_agent_id)
         for candidate in ranked[:MAX_CLAIMS]:
             agent = by_id[candidate.agent_id]
             try:
@@ -130,9 +129,7 @@ class Assigner:
         self._connections.send_to(
             [keys.principal_key("visitor", session.visitor_id)], {"type": "session", "session": view}
         )
-        self._connections.send_to(
-            [keys.principal_key("agent", agent.agent_id)], {"type": "assigned", "session": view}
-        )
+        self._connections.send_to([keys.principal_key("agent", agent.agent_id)], {"type": "assigned", "session": view})
 
     def announce_queue(self, group_id: str) -> None:
         """Tells the first visitors in line where they now stand."""
@@ -148,9 +145,7 @@ class Assigner:
         taken = 0
         agent = self._agents.get(agent_id)
         while agent is not None and load_of(agent).available:
-            heads = [
-                s for s in (self._sessions.queue_head(g) for g in agent.group_ids or []) if s is not None
-            ]
+            heads = [s for s in (self._sessions.queue_head(g) for g in agent.group_ids or []) if s is not None]
             if not heads:
                 break
             oldest = min(heads, key=lambda s: s.gsi2sk or "")

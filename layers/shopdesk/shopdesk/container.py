@@ -83,9 +83,7 @@ class Container:
 
     @cached_property
     def reminders(self) -> Reminders:
-        return Reminders(
-            self.settings, self.clock, lambda: self._client("sqs"), self.sessions, self.connections
-        )
+        return Reminders(self.settings, self.clock, lambda: self._client("sqs"), self.sessions, self.connections)
 
     @cached_property
     def chat(self) -> ChatService:
@@ -105,9 +103,7 @@ class Container:
 
     @cached_property
     def staff(self) -> StaffService:
-        return StaffService(
-            self.settings, lambda: self._client("cognito-idp"), self.agents, self.groups, self.assigner
-        )
+        return StaffService(self.settings, lambda: self._client("cognito-idp"), self.agents, self.groups, self.assigner)
 
     @cached_property
     def quick_replies(self) -> QuickReplies:

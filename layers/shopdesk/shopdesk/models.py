@@ -61,7 +61,7 @@ class AgentModel(Item):
     username = UnicodeAttribute()
     name = UnicodeAttribute()
     role = UnicodeAttribute()
-    group_ids = ListAttribute[str](of=UnicodeAttribute, default=list)
+    group_ids = ListAttribute[str](default=list)
     capacity = NumberAttribute(default=5)
     level = NumberAttribute(default=1)
     status = UnicodeAttribute(default="offline")
@@ -79,11 +79,11 @@ class GroupModel(Item):
 
     group_id = UnicodeAttribute()
     name = UnicodeAttribute()
-    keywords = ListAttribute[str](of=UnicodeAttribute, default=list)
+    keywords = ListAttribute[str](default=list)
     strategy = UnicodeAttribute(default="least_busy")
-    channels = ListAttribute[str](of=UnicodeAttribute, default=list)
+    channels = ListAttribute[str](default=list)
     is_default = BooleanAttribute(default=False)
-    member_ids = ListAttribute[str](of=UnicodeAttribute, default=list)
+    member_ids = ListAttribute[str](default=list)
     last_agent_id = UnicodeAttribute(default="")
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
@@ -216,7 +216,7 @@ class RateWindowModel(Item):
     class Meta(_Meta):
         pass
 
-    count = NumberAttribute(default=0)
+    messages = NumberAttribute(default=0)
     expires_at = NumberAttribute()
 
 
@@ -227,7 +227,7 @@ class QuickReplyModel(Item):
     reply_id = UnicodeAttribute()
     title = UnicodeAttribute()
     text = UnicodeAttribute()
-    keywords = ListAttribute[str](of=UnicodeAttribute, default=list)
+    keywords = ListAttribute[str](default=list)
     scope = UnicodeAttribute()
 
 

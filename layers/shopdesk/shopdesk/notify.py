@@ -24,9 +24,7 @@ CONNECTION_TTL = timedelta(hours=3)
 class Connections:
     """Registers connections per person and posts frames to every one of them."""
 
-    def __init__(
-        self, clock: Clock, management_client: Callable[[], Any], repo: ConnectionRepository
-    ) -> None:
+    def __init__(self, clock: Clock, management_client: Callable[[], Any], repo: ConnectionRepository) -> None:
         self._clock = clock
         self._client = management_client
         self._repo = repo

@@ -17,9 +17,7 @@ class QuickReplies:
     def __init__(self, repo: QuickReplyRepository) -> None:
         self._repo = repo
 
-    def add(
-        self, owner_agent_id: str | None, title: str, body: str, keywords: Sequence[str]
-    ) -> QuickReplyModel:
+    def add(self, owner_agent_id: str | None, title: str, body: str, keywords: Sequence[str]) -> QuickReplyModel:
         if not title.strip() or not body.strip():
             raise ValidationFailed("A quick reply needs a title and a text.", field="text")
         if len(body) > MAX_TEXT:

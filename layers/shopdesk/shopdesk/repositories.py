@@ -62,9 +62,7 @@ class AgentRepository:
         return list(AgentModel.batch_get([(keys.agent_pk(a), keys.PROFILE_SK) for a in wanted]))
 
     def page(self, limit: int, cursor: str | None) -> Page[AgentModel]:
-        result = AgentModel.by_list.query(
-            keys.AGENTS_LIST, limit=limit, last_evaluated_key=decode_cursor(cursor)
-        )
+        result = AgentModel.by_list.query(keys.AGENTS_LIST, limit=limit, last_evaluated_key=decode_cursor(cursor))
         items = list(result)
         return _page(result, items)
 
@@ -97,18 +95,15 @@ class SessionRepository:
         )
         return _page(result, list(result))
 
-    def owned(
-        self, owner: str, limit: int, cursor: str | None, newest_first: bool = True
-    ) -> Page[SessionModel]:
+    def owned(self, owner: str, limit: int, cursor: str | None, newest_first: bool = True) -> Page[SessionModel]:
         result = SessionModel.by_owner.query(
             owner, scan_index_forward=not newest_first, limit=limit, last_evaluated_key=decode_cursor(cursor)
         )
         return _page(result, list(result))
 
     def queue_head(self, group_id: str) -> SessionModel | None:
-        for session in SessionModel.by_owner.query(keys.queue_gsi(group_id), limit=1):
-            return session
-        return None
+        head: SessionModel | None = next(iter(SessionModel.by_owner.query(keys.queue_gsi(group_id), limit=1)), None)
+        return head
 
     def queue_position(self, group_id: str, queued_sk: str) -> int:
         """1 for the next in line: counts who queued before, with a key-condition Query."""

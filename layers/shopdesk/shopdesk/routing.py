@@ -78,9 +78,7 @@ def rank_agents(
         size = max(len(members), 1)
         return sorted(available, key=lambda a: ((order.get(a.agent_id, size) - start) % size, a.agent_id))
     if strategy == "priority":
-        return sorted(
-            available, key=lambda a: (-a.level, -a.free, a.active_count, a.last_assigned_at, a.agent_id)
-        )
+        return sorted(available, key=lambda a: (-a.level, -a.free, a.active_count, a.last_assigned_at, a.agent_id))
     # least_busy (saturation): the most free capacity first; whoever waited longest breaks ties.
     return sorted(
         available,

@@ -145,11 +145,7 @@ class ChatService:
     def open(self, principal: Principal, channel: str, page: str, resume_id: str | None) -> SessionModel:
         if resume_id:
             resumed = self._sessions.get(resume_id)
-            if (
-                resumed is not None
-                and resumed.visitor_id == principal.user_id
-                and resumed.status in OPEN_FOR_VISITOR
-            ):
+            if resumed is not None and resumed.visitor_id == principal.user_id and resumed.status in OPEN_FOR_VISITOR:
                 return resumed
         now = iso(self._clock.now())
         session_id = new_id("s")
@@ -168,9 +164,7 @@ class ChatService:
         session.save(condition=SessionModel.pk.does_not_exist())
         return session
 
-    def rate(
-        self, principal: Principal, session_id: str, stars: int, comment: str, solved: bool
-    ) -> SessionModel:
+    def rate(self, principal: Principal, session_id: str, stars: int, comment: str, solved: bool) -> SessionModel:
         session = self.readable(principal, session_id)
         if not principal.is_visitor:
             raise NotParticipant("Only the customer rates a conversation.")
@@ -267,7 +261,7 @@ class ChatService:
                     message.text[:PREVIEW_CHARS] if message.kind == "text" else f"[{message.kind}]"
                 ),
             ]
-            allowed = OPEN_FOR_VISITOR
+            allowed: tuple[str, ...] = OPEN_FOR_VISITOR
         else:
             actions += [
                 SessionModel.awaiting_since.remove(),
@@ -295,10 +289,10 @@ class ChatService:
                     "rate",
                     RateWindowModel(keys.rate_pk(principal.user_id), keys.rate_sk(window)),
                     [
-                        RateWindowModel.count.add(1),
+                        RateWindowModel.messages.add(1),
                         RateWindowModel.expires_at.set(window + 2 * RATE_WINDOW_SECONDS),
                     ],
-                    condition=RateWindowModel.count.does_not_exist() | (RateWindowModel.count < per_minute),
+                    condition=RateWindowModel.messages.does_not_exist() | (RateWindowModel.messages < per_minute),
                 )
         session.last_seq = seq
         if principal.is_visitor:
@@ -349,13 +343,10 @@ class ChatService:
         groups = self._groups.all()
         config = self._store.config()
         rules = [
-            GroupRule(g.group_id, tuple(g.keywords or ()), tuple(g.channels or ()), bool(g.is_default))
-            for g in groups
+            GroupRule(g.group_id, tuple(g.keywords or ()), tuple(g.channels or ()), bool(g.is_default)) for g in groups
         ]
         text.teach(k for rule in rules for k in rule.keywords)
-        chosen = pick_group(
-            text.tokens(first_words), session.channel, rules, dict(config.channel_rules or {})
-        )
+        chosen = pick_group(text.tokens(first_words), session.channel, rules, dict(config.channel_rules or {}))
         return chosen or config.default_group_id or "default"
 
     def route(self, session: SessionModel, first_words: str) -> None:
@@ -363,9 +354,7 @@ class ChatService:
         group = self._groups.get(group_id)
         self.place(session, group, group_id)
 
-    def place(
-        self, session: SessionModel, group: GroupModel | None, group_id: str, exclude: str = ""
-    ) -> None:
+    def place(self, session: SessionModel, group: GroupModel | None, group_id: str, exclude: str = "") -> None:
         """Assigns within the group, or queues the session and tells the visitor their position."""
         agent = self._assigner.assign_in_group(session, group, exclude) if group is not None else None
         if agent is not None:
@@ -459,9 +448,7 @@ class ChatService:
                 [AgentModel.active_count.add(-1)],
             )
         ended = self.session(session_id)
-        self._connections.send_to(
-            self._participants(ended), {"type": "session", "session": session_view(ended)}
-        )
+        self._connections.send_to(self._participants(ended), {"type": "session", "session": session_view(ended)})
         self._assigner.drain(agent_id)
         return ended
 
@@ -576,9 +563,7 @@ class ChatService:
         if outgoing.kind not in KINDS:
             raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}.", field="kind")
         if not outgoing.client_msg_id or len(outgoing.client_msg_id) > 64:
-            raise ValidationFailed(
-                "client_msg_id is required (at most 64 characters).", field="client_msg_id"
-            )
+            raise ValidationFailed("client_msg_id is required (at most 64 characters).", field="client_msg_id")
         if outgoing.kind == "image":
             if not outgoing.image_key:
                 raise ValidationFailed("An image message needs image_key.", field="image_key")

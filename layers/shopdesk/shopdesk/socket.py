@@ -43,9 +43,7 @@ class SocketRequest:
 def principal_from_context(request_context: dict[str, Any]) -> Principal:
     context = request_context.get("authorizer") or {}
     roles = tuple(filter(None, str(context.get("roles", "")).split(",")))
-    return Principal(
-        role=context["role"], user_id=context["user_id"], name=context.get("name", ""), roles=roles
-    )
+    return Principal(role=context["role"], user_id=context["user_id"], name=context.get("name", ""), roles=roles)
 
 
 class SocketApp:

@@ -61,9 +61,7 @@ class StaffService:
         except cognito.exceptions.InvalidParameterException as error:
             raise ValidationFailed("The username is not valid.", field="username") from error
         try:
-            cognito.admin_set_user_password(
-                UserPoolId=pool, Username=username, Password=password, Permanent=True
-            )
+            cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
         except cognito.exceptions.InvalidPasswordException as error:
             cognito.admin_delete_user(UserPoolId=pool, Username=username)
             raise ValidationFailed("The password does not meet the policy.", field="password") from error

@@ -49,8 +49,4 @@ def tokens(text: str) -> list[str]:
     tokenizer = _tokenizer()
     with _lock:
         pieces = tokenizer.lcut(text.lower())
-    return [
-        piece
-        for piece in (p.strip() for p in pieces)
-        if piece and piece.isalnum() and piece not in _STOPWORDS
-    ]
+    return [piece for piece in (p.strip() for p in pieces) if piece and piece.isalnum() and piece not in _STOPWORDS]

@@ -21,9 +21,7 @@ class Uploads:
 
     def check(self, content_type: str, size: int) -> None:
         if content_type not in IMAGE_TYPES:
-            raise ImageTypeNotAllowed(
-                "Only JPEG, PNG, GIF and WebP images can be sent.", content_type=content_type
-            )
+            raise ImageTypeNotAllowed("Only JPEG, PNG, GIF and WebP images can be sent.", content_type=content_type)
         if size <= 0 or size > self._settings.max_image_bytes:
             raise ImageTooLarge(
                 f"An image may be at most {self._settings.max_image_bytes // (1024 * 1024)} MB.", size=size
