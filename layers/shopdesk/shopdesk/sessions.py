@@ -374,10 +374,12 @@ class ChatService:
         )
 
     def accept(self, principal: Principal, session_id: str) -> SessionModel:
-        session = self.readable(principal, session_id)
+        session = self.session(session_id)
+        agent = self._require_agent(principal.user_id)
+        if session.group_id not in (agent.group_ids or []) and not principal.has_role("leader", "admin"):
+            raise NotParticipant("This session waits in a group you are not in.")
         if session.status not in ("queued", "offline"):
             raise AlreadyAssigned("Someone has already taken this session.")
-        agent = self._require_agent(principal.user_id)
         group = self._groups.get(session.group_id)
         try:
             self._assigner.claim(session, agent, group)

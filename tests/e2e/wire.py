@@ -1,0 +1,95 @@
+"""Clients that speak to the local stack over real HTTP and WebSocket, as the web app does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import aiohttp
+
+FRAME_TIMEOUT = 10
+
+
+class Api:
+    def __init__(self, http: aiohttp.ClientSession, stack: dict[str, Any], token: str | None = None) -> None:
+        self.http = http
+        self.stack = stack
+        self.token = token
+
+    async def call(self, method: str, path: str, body: Any = None, **query: Any) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        async with self.http.request(
+            method, self.stack["api_url"] + path, json=body, params=query or None, headers=headers
+        ) as response:
+            return response.status, await response.json(content_type=None)
+
+    async def login(self, username: str, password: str) -> Api:
+        status, body = await self.call("POST", "/auth/login", {"username": username, "password": password})
+        assert status == 200, body
+        return Api(self.http, self.stack, body["id_token"])
+
+    async def visitor(self) -> tuple[Api, str]:
+        status, body = await self.call("POST", "/visitor/token", {})
+        assert status == 200, body
+        return Api(self.http, self.stack, body["token"]), body["visitor_id"]
+
+    async def socket(self) -> Socket:
+        ws = await self.http.ws_connect(f"{self.stack['ws_url']}?token={self.token}")
+        return Socket(ws)
+
+
+class Socket:
+    """A WebSocket that files incoming frames by type, so a test can wait for the one it needs."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.frames: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.frames.append(json.loads(message.data))
+                self._arrived.set()
+
+    async def send(self, action: str, **fields: Any) -> None:
+        await self.ws.send_str(json.dumps({"action": action, **fields}))
+
+    async def wait_for(self, frame_type: str, count: int = 1, **match: Any) -> list[dict[str, Any]]:
+        async def enough() -> list[dict[str, Any]]:
+            while True:
+                found = [
+                    f
+                    for f in self.frames
+                    if f.get("type") == frame_type and all(f.get(k) == v for k, v in match.items())
+                ]
+                if len(found) >= count:
+                    return found
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        return await asyncio.wait_for(enough(), FRAME_TIMEOUT)
+
+    async def say(self, session_id: str, text: str, client_msg_id: str | None = None) -> dict[str, Any]:
+        client_msg_id = client_msg_id or uuid.uuid4().hex
+        before = len([f for f in self.frames if f.get("type") == "ack" and f.get("client_msg_id") == client_msg_id])
+        await self.send("sendMessage", session_id=session_id, client_msg_id=client_msg_id, kind="text", text=text)
+        acks = await self.wait_for("ack", before + 1, client_msg_id=client_msg_id)
+        return acks[-1]
+
+    async def wait_for_status(self, status: str) -> dict[str, Any]:
+        """The first `session` frame that reports this status."""
+        frames = await self.wait_for("session")
+        while not any(f["session"]["status"] == status for f in frames):
+            frames = await self.wait_for("session", len(frames) + 1)
+        return next(f["session"] for f in frames if f["session"]["status"] == status)
+
+    def of_type(self, frame_type: str) -> list[dict[str, Any]]:
+        return [f for f in self.frames if f.get("type") == frame_type]
+
+    async def close(self) -> None:
+        await self.ws.close()
+        self._reader.cancel()
