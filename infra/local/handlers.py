@@ -11,6 +11,7 @@ import asyncio
 import importlib.util
 import logging
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -104,6 +105,8 @@ class LocalFunction:
     memory_mb: int
     timeout_s: int
     handler: Handler
+    # Imports another copy of the handler module: a new execution environment for concurrent calls.
+    spawn: Callable[[int], Handler] | None = None
 
 
 def load_functions(
@@ -125,15 +128,45 @@ def load_functions(
             if str(layer_dir) not in sys.path:
                 sys.path.append(str(layer_dir))
         code_dir = (template.root / spec.code_uri).resolve()
+        handler_path, base_name = spec.handler, module_name(function_id)
         functions[function_id] = LocalFunction(
             logical_id=function_id,
             name=names[function_id],
             arn=arns[function_id],
             memory_mb=spec.memory_size,
             timeout_s=spec.timeout,
-            handler=load_handler(code_dir, spec.handler, module_name(function_id)),
+            handler=load_handler(code_dir, handler_path, base_name),
+            spawn=lambda n, d=code_dir, h=handler_path, b=base_name: load_handler(d, h, f"{b}_{n}"),
         )
     return functions
+
+
+class _Environments:
+    """A function's execution environments. Like Lambda, each serves one invocation at a time
+    (handlers may keep per-request state on module globals, as Powertools' resolvers do), and a
+    new one starts when all are busy."""
+
+    def __init__(self, function: LocalFunction) -> None:
+        self._function = function
+        self._idle = [function.handler]
+        self._started = 1
+        self._free = threading.Condition()
+
+    def acquire(self) -> Handler:
+        with self._free:
+            while not self._idle and self._function.spawn is None:
+                self._free.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._started += 1
+            number = self._started
+        assert self._function.spawn is not None
+        return self._function.spawn(number)
+
+    def release(self, handler: Handler) -> None:
+        with self._free:
+            self._idle.append(handler)
+            self._free.notify()
 
 
 class LambdaContext:
@@ -160,14 +193,19 @@ class LambdaRuntime:
 
     def __init__(self, functions: Mapping[str, LocalFunction], concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.functions = dict(functions)
+        self._environments = {function_id: _Environments(f) for function_id, f in self.functions.items()}
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="lambda")
 
-    def _call(self, function: LocalFunction, event: Any) -> Any:
+    def _call(self, function_id: str, event: Any) -> Any:
+        function = self.functions[function_id]
         context = LambdaContext(function)
+        environments = self._environments[function_id]
+        handler = environments.acquire()
         started = time.monotonic()
         try:
-            return function.handler(event, context)
+            return handler(event, context)
         finally:
+            environments.release(handler)
             elapsed = time.monotonic() - started
             log.debug("%s %s took %.0f ms", function.logical_id, context.aws_request_id, elapsed * 1000)
             if elapsed > function.timeout_s:
@@ -176,9 +214,8 @@ class LambdaRuntime:
 
     async def invoke(self, function_id: str, event: Any) -> Any:
         """Run the handler and return its result; its exception propagates as Lambda reports it."""
-        function = self.functions[function_id]
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._call, function, event)
+        return await loop.run_in_executor(self._pool, self._call, function_id, event)
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

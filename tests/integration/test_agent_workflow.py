@@ -25,7 +25,9 @@ def start_chat(world, text="你好"):
 
 
 def test_with_nobody_free_the_session_queues_and_the_visitor_sees_their_position(store):
-    # Given no agent online, and two visitors a second apart
+    # Given an offline agent of the group, no one online, and two visitors a second apart
+    agent = store.staff(groups=("presales",), online=False)
+    agent.connect()
     first, first_id = start_chat(store)
     store.clock.advance(seconds=1)
     second, second_id = start_chat(store)
@@ -33,9 +35,9 @@ def test_with_nobody_free_the_session_queues_and_the_visitor_sees_their_position
     assert first.frames("session")[-1]["session"]["status"] == "queued"
     assert first.frames("session")[-1]["session"]["queue_position"] == 1
     assert second.frames("session")[-1]["session"]["queue_position"] == 2
-    # When an agent comes online
-    agent = store.staff(groups=("presales",), online=False)
-    agent.connect()
+    # And the group's agents hear that their queue changed
+    assert [f["group_id"] for f in agent.frames("queue_changed")] == ["presales", "presales"]
+    # When the agent comes online
     status, _ = agent.call("AgentFunction", "PUT", "/agent/status", {"status": "online"})
     # Then the queue drains into the agent, oldest first, and the visitors hear about it
     assert status == 200

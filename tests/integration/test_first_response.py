@@ -97,3 +97,20 @@ def test_only_the_first_unanswered_message_starts_a_timer(chat, timers):
     visitor.say(session_id, "好的")
     assert len(timers) == 2
     assert json.loads(timers[1]["MessageBody"])["session_id"] == session_id
+
+
+def test_a_customer_who_waited_in_the_queue_starts_the_timer_when_an_agent_takes_the_chat(world, timers):
+    # Given a customer who spoke while nobody was online
+    world.group("presales", ["尺码"], default=True)
+    visitor = world.visitor()
+    visitor.connect()
+    session_id = visitor.open_session()
+    visitor.say(session_id, "有人吗？")
+    assert timers == []
+    # When an agent comes online and the queue hands them the chat
+    agent = world.staff(groups=("presales",))
+    agent.connect()
+    assert world.container.chat.session(session_id).agent_id == agent.id
+    # Then the first-response timer runs from the customer's first unanswered message
+    (timer,) = timers
+    assert json.loads(timer["MessageBody"])["session_id"] == session_id

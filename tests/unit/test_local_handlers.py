@@ -127,3 +127,33 @@ def test_runtime_invokes_in_worker_threads_and_propagates_errors() -> None:
         assert asyncio.run(scenario()).startswith("lambda")
     finally:
         runtime.shutdown()
+
+
+def test_concurrent_calls_never_share_an_execution_environment() -> None:
+    # Given a handler that keeps per-request state on its module, as Powertools' resolvers do
+    started = threading.Barrier(3)
+    instances: list[dict[str, Any]] = []
+
+    def spawn(number: int) -> Any:
+        state: dict[str, Any] = {}
+        instances.append(state)
+
+        def handler(event: Any, context: Any) -> Any:
+            state["event"] = event
+            started.wait(timeout=5)
+            return state["event"]
+
+        return handler
+
+    function = LocalFunction("Fn", "fn", "arn", 128, 3, spawn(1), spawn)
+    runtime = LambdaRuntime({"Fn": function}, concurrency=3)
+
+    async def scenario() -> list[Any]:
+        return list(await asyncio.gather(*(runtime.invoke("Fn", n) for n in range(3))))
+
+    try:
+        # When three calls overlap, Then each answers its own event, from its own environment
+        assert asyncio.run(scenario()) == [0, 1, 2]
+        assert len(instances) == 3
+    finally:
+        runtime.shutdown()

@@ -275,6 +275,9 @@ function handleFrame(frame) {
     case "reminder":
       setReminder(frame.session_id, frame.waiting_seconds);
       break;
+    case "queue_changed":
+      scheduleQueueRefresh();
+      break;
     case "error": {
       const pane = [...panes.values()].find((p) => p.conv.owns(frame.request_id));
       if (pane) pane.conv.handleFrame(frame);

@@ -120,7 +120,7 @@ export class Conversation {
   }
 
   reset(sessionId) {
-    for (const id of this.outbox?.keys() || []) this.socket.pending.delete(id);
+    for (const id of this.outbox?.keys() || []) this.socket.discard(id);
     this.sessionId = sessionId;
     this.entries = new Map();
     this.seqs = [];
@@ -285,7 +285,11 @@ export class Conversation {
 
   appendLocal(entry) {
     this.outbox.set(entry.body.client_msg_id, entry);
-    entry.node.querySelector(".sd-msg__status").addEventListener("click", () => this.retry(entry.body.client_msg_id));
+    const status = entry.node.querySelector(".sd-msg__status");
+    status.addEventListener("click", () => this.retry(entry.body.client_msg_id));
+    status.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") this.retry(entry.body.client_msg_id);
+    });
     this.list.append(entry.node);
     this.scrollToBottom();
   }

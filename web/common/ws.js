@@ -156,6 +156,11 @@ export class ChatSocket {
     return true;
   }
 
+  // Stops retrying a message whose conversation was closed or replaced.
+  discard(clientMsgId) {
+    this.pending.delete(clientMsgId);
+  }
+
   // Queues a sendMessage until it is acknowledged; request_id = client_msg_id so errors map back to it.
   sendMessage(body) {
     const clientMsgId = body.client_msg_id || newId();

@@ -19,6 +19,7 @@
   async function boot() {
     // Host pages normally load /config.js themselves; a page on another site gets it from the widget's origin.
     if (!window.SHOPDESK_CONFIG) await loadScript(new URL("/config.js", base).href);
+    if (!window.SHOPDESK_CONFIG) throw new Error("window.SHOPDESK_CONFIG is not set");
     const css = document.createElement("link");
     css.rel = "stylesheet";
     css.href = new URL("widget.css", base).href;
@@ -151,14 +152,18 @@
       text: t("lang.switch"),
       title: t("lang.switch.title"),
     });
-    const closeBtn = el("button", {
-      type: "button",
-      class: "sdw-iconbtn sdw-close",
-      "data-i18n-aria-label": "w.close",
-      "aria-label": t("w.close"),
-      "data-i18n-title": "w.close",
-      title: t("w.close"),
-    }, icon("minus"));
+    const closeBtn = el(
+      "button",
+      {
+        type: "button",
+        class: "sdw-iconbtn sdw-close",
+        "data-i18n-aria-label": "w.close",
+        "aria-label": t("w.close"),
+        "data-i18n-title": "w.close",
+        title: t("w.close"),
+      },
+      icon("minus"),
+    );
     const header = el(
       "header",
       { class: "sdw-header" },

@@ -13,8 +13,10 @@ from shopdesk.clock import Clock, iso
 from shopdesk.db import TransactionFailed, transaction
 from shopdesk.models import AgentModel, GroupModel, SessionModel
 from shopdesk.notify import Connections
+from shopdesk.reminders import Reminders
 from shopdesk.repositories import AgentRepository, GroupRepository, SessionRepository
 from shopdesk.routing import AgentLoad, rank_agents
+from shopdesk.store import StoreSettings
 from shopdesk.views import session_view
 
 # A candidate can fill up between the read and the claim; a few tries cover that without looping forever.
@@ -52,12 +54,16 @@ class Assigner:
         groups: GroupRepository,
         sessions: SessionRepository,
         connections: Connections,
+        reminders: Reminders,
+        store: StoreSettings,
     ) -> None:
         self._clock = clock
         self._agents = agents
         self._groups = groups
         self._sessions = sessions
         self._connections = connections
+        self._reminders = reminders
+        self._store = store
 
     def assign_in_group(self, session: SessionModel, group: GroupModel, exclude: str = "") -> AgentModel | None:
         """Gives the session to the first agent the group's strategy picks who still has room."""
@@ -125,11 +131,24 @@ class Assigner:
         return self._sessions.queue_position(group_id, queued_sk)
 
     def announce(self, session: SessionModel, agent: AgentModel) -> None:
+        """Tells both sides, and starts the first-response timer if the customer is already waiting."""
         view = session_view(session)
+        visitor, staff = keys.principal_key("visitor", session.visitor_id), keys.principal_key("agent", agent.agent_id)
+        self._connections.send_to([visitor], {"type": "session", "session": view})
+        self._connections.send_to([staff], {"type": "assigned", "session": view})
+        if session.awaiting_since:
+            threshold = int(self._store.config().first_response_seconds)
+            self._reminders.start(session.session_id, session.awaiting_since, threshold)
+
+    def announce_queued(self, session: SessionModel, group: GroupModel | None, position: int) -> None:
+        """Tells the visitor their place, and the group's agents that their queue changed."""
+        view = session_view(session, position)
         self._connections.send_to(
             [keys.principal_key("visitor", session.visitor_id)], {"type": "session", "session": view}
         )
-        self._connections.send_to([keys.principal_key("agent", agent.agent_id)], {"type": "assigned", "session": view})
+        if group is not None:
+            members = [keys.principal_key("agent", m) for m in group.member_ids or []]
+            self._connections.send_to(members, {"type": "queue_changed", "group_id": group.group_id})
 
     def announce_queue(self, group_id: str) -> None:
         """Tells the first visitors in line where they now stand."""

@@ -75,7 +75,9 @@ class Container:
 
     @cached_property
     def assigner(self) -> Assigner:
-        return Assigner(self.clock, self.agents, self.groups, self.sessions, self.connections)
+        return Assigner(
+            self.clock, self.agents, self.groups, self.sessions, self.connections, self.reminders, self.store
+        )
 
     @cached_property
     def uploads(self) -> Uploads:

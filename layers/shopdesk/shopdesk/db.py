@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -12,15 +11,16 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from shopdesk.config import get_settings
+from shopdesk.models import SessionModel
 
 # TransactWrite sends its items grouped by kind, in this order; cancellation reasons follow it.
 _KIND_ORDER = ("check", "delete", "put", "update")
 
 
-@lru_cache(maxsize=1)
 def connection() -> Connection:
-    return Connection(region=get_settings().region)
+    """The one connection every model uses, so transactions add no client of their own."""
+    connection: Connection = SessionModel._get_connection().connection
+    return connection
 
 
 class TransactionFailed(Exception):

@@ -236,3 +236,28 @@ class AgentKpiModel(Item):
         pass
 
     slow_responses = NumberAttribute(default=0)
+
+
+def _share_one_connection() -> None:
+    """pynamodb opens a botocore session and client per model class, about 10 MB each. Every model
+    here lives in one table, so they share the session model's connection, which knows both indexes."""
+    shared = SessionModel._get_connection()
+    for model in (
+        Item,
+        AgentModel,
+        GroupModel,
+        StoreConfigModel,
+        PresenceModel,
+        VisitorModel,
+        MessageModel,
+        ClientMessageModel,
+        ConnectionModel,
+        ConnectionSetModel,
+        RateWindowModel,
+        QuickReplyModel,
+        AgentKpiModel,
+    ):
+        model._connection = shared
+
+
+_share_one_connection()

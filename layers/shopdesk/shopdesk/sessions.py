@@ -187,7 +187,7 @@ class ChatService:
     ) -> SessionModel:
         self._check_text("text", body)
         session = self.open(principal, channel, page, None)
-        group_id = self._route(session, body)
+        group_id, _ = self._route(session, body)
         now = iso(self._clock.now())
         message = self._message(session, 1, principal, "text", body, None, new_id("offline"))
         with transaction() as tx:
@@ -339,19 +339,21 @@ class ChatService:
 
     # --- routing and assignment --------------------------------------------------------------------
 
-    def _route(self, session: SessionModel, first_words: str) -> str:
-        groups = self._groups.all()
+    def _route(self, session: SessionModel, first_words: str) -> tuple[str, GroupModel | None]:
+        """The group the words pick, read in the same Query that lists the groups."""
+        groups = {g.group_id: g for g in self._groups.all()}
         config = self._store.config()
         rules = [
-            GroupRule(g.group_id, tuple(g.keywords or ()), tuple(g.channels or ()), bool(g.is_default)) for g in groups
+            GroupRule(g.group_id, tuple(g.keywords or ()), tuple(g.channels or ()), bool(g.is_default))
+            for g in groups.values()
         ]
         text.teach(k for rule in rules for k in rule.keywords)
         chosen = pick_group(text.tokens(first_words), session.channel, rules, dict(config.channel_rules or {}))
-        return chosen or config.default_group_id or "default"
+        group_id = chosen or config.default_group_id or "default"
+        return group_id, groups.get(group_id)
 
     def route(self, session: SessionModel, first_words: str) -> None:
-        group_id = self._route(session, first_words)
-        group = self._groups.get(group_id)
+        group_id, group = self._route(session, first_words)
         self.place(session, group, group_id)
 
     def place(self, session: SessionModel, group: GroupModel | None, group_id: str, exclude: str = "") -> None:
@@ -359,19 +361,10 @@ class ChatService:
         agent = self._assigner.assign_in_group(session, group, exclude) if group is not None else None
         if agent is not None:
             self._assigner.announce(session, agent)
-            if session.awaiting_since:
-                self._reminders.start(
-                    session.session_id,
-                    session.awaiting_since,
-                    int(self._store.config().first_response_seconds),
-                )
             return
         position = self._assigner.enqueue(session, group_id)
+        self._assigner.announce_queued(self.session(session.session_id), group, position)
         session.status, session.group_id = "queued", group_id
-        self._connections.send_to(
-            [keys.principal_key("visitor", session.visitor_id)],
-            {"type": "session", "session": session_view(self.session(session.session_id), position)},
-        )
 
     def accept(self, principal: Principal, session_id: str) -> SessionModel:
         session = self.session(session_id)

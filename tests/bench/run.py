@@ -1,0 +1,337 @@
+"""ShopDesk's performance figures (`make bench`). It prints numbers; it asserts nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tests.bench.counting import DynamoDbRequests
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.append(str(ROOT / "layers/shopdesk"))
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+COUNTER = DynamoDbRequests()
+COUNTER.install()
+
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", "1000"))
+IMPORT_RUNS = 5
+
+
+def row(figure: str, value: str, target: str) -> None:
+    print(f"{figure:<58} {value:>26}   target {target}")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# --- requests per message and per assignment (in-process handlers against moto) ------------------
+
+
+def request_counts() -> None:
+    from infra.local.moto_backend import BackgroundBackend
+    from infra.local.provision import provision
+    from infra.local.template import load_template
+
+    backend = BackgroundBackend("127.0.0.1", free_port()).start()
+    os.environ.update(
+        AWS_ENDPOINT_URL=backend.url,
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="ap-southeast-1",
+        AWS_REGION="ap-southeast-1",
+        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+        POWERTOOLS_METRICS_DISABLED="true",
+        LOG_LEVEL="ERROR",
+    )
+    template = load_template(ROOT / "template.yaml")
+    params = {"StoreId": "bench", "StoreName": "Bench", "AlertEmail": "ops@example.com"}
+    resources = provision(template, backend.url, params)
+    os.environ.update(resources.function_environment("ChatSocketFunction", {"WS_CALLBACK_URL": backend.url}))
+
+    from shopdesk.auth import Principal
+    from shopdesk.container import Container
+    from shopdesk.models import AgentModel
+    from shopdesk.sessions import Outgoing
+
+    container = Container()
+    groups, per_group = 10, 20
+    for g in range(groups):
+        container.staff.put_group(
+            f"g{g}", f"组{g}", [f"关键词{g}"], ["least_busy", "round_robin", "priority"][g % 3], [], g == 0
+        )
+    agents = []
+    for g in range(groups):
+        for n in range(per_group):
+            agent_id = f"a{g}-{n}"
+            AgentModel(
+                f"AGENT#{agent_id}",
+                "PROFILE",
+                agent_id=agent_id,
+                username=agent_id,
+                name=agent_id,
+                role="agent",
+                group_ids=[f"g{g}"],
+                capacity=50,
+                level=1 + n % 3,
+                status="online",
+            ).save()
+            agents.append(agent_id)
+        group = container.groups.get(f"g{g}")
+        assert group is not None
+        group.update(actions=[type(group).member_ids.set([f"a{g}-{n}" for n in range(per_group)])])
+
+    def session_for(visitor: str) -> Any:
+        return container.chat.open(Principal("visitor", visitor, roles=("visitor",)), "web", "", None)
+
+    # Assignments: the visitor's first words route and assign.
+    container.store.config()  # the store settings are cached per container; warm them as a warm Lambda would
+    per_assignment = []
+    sessions = []
+    for n in range(50):
+        visitor = f"v-bench-{n}"
+        session = session_for(visitor)
+        with COUNTER.measuring() as seen:
+            container.chat.route(session, f"请问关键词{n % groups}怎么样")
+        per_assignment.append(sum(seen.values()))
+        sessions.append((visitor, session.session_id))
+    row(
+        "DynamoDB requests per assignment (200 agents, 10 groups)",
+        f"mean {statistics.mean(per_assignment):.2f}, max {max(per_assignment)}",
+        "<= 3",
+    )
+
+    # Customer messages in an assigned session.
+    per_message = []
+    for n in range(200):
+        visitor, session_id = sessions[n % len(sessions)]
+        principal = Principal("visitor", visitor, roles=("visitor",))
+        with COUNTER.measuring() as seen:
+            container.chat.send(principal, Outgoing(session_id, uuid.uuid4().hex, "text", f"第{n}条消息"))
+        per_message.append(sum(seen.values()))
+    row(
+        "DynamoDB requests per customer message (hot path)",
+        f"mean {statistics.mean(per_message):.2f}, max {max(per_message)}",
+        "<= 3",
+    )
+    backend.stop()
+
+
+# --- cold imports and jieba (fresh interpreters) --------------------------------------------------
+
+IMPORT_ENV = {
+    "STORE_ID": "demo",
+    "TABLE_NAME": "t",
+    "USER_POOL_ID": "ap-southeast-1_x",
+    "USER_POOL_CLIENT_ID": "c",
+    "STORE_SECRET_ID": "s",
+    "UPLOADS_BUCKET": "b",
+    "REMINDER_QUEUE_URL": "q",
+    "WS_CALLBACK_URL": "http://127.0.0.1:1",
+    "AWS_DEFAULT_REGION": "ap-southeast-1",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+
+def timed_python(code: str) -> float:
+    env = {**os.environ, **IMPORT_ENV, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers/shopdesk'}"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=ROOT)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def median_of(code: str) -> float:
+    return statistics.median(timed_python(code) for _ in range(IMPORT_RUNS))
+
+
+def cold_imports() -> None:
+    bare = median_of("import time; t=time.perf_counter(); import boto3; print(time.perf_counter()-t)")
+    row("bare `import boto3` (the yardstick)", f"{bare * 1000:.0f} ms", "-")
+    functions = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
+    for name in functions:
+        code = (
+            "import time, importlib.util, sys; t=time.perf_counter(); "
+            f"sys.path.insert(0, '{ROOT / 'functions' / name}'); "
+            f"spec=importlib.util.spec_from_file_location('fn', '{ROOT / 'functions' / name / 'app.py'}'); "
+            "m=importlib.util.module_from_spec(spec); spec.loader.exec_module(m); print(time.perf_counter()-t)"
+        )
+        took = median_of(code)
+        row(f"cold import of functions/{name}", f"{took * 1000:.0f} ms = {took / bare:.2f}x boto3", "<= 2.5x")
+    jieba = median_of(
+        "import time; t=time.perf_counter(); from shopdesk import text; text.tokens('我的快递什么时候发货'); "
+        "print(time.perf_counter()-t)"
+    )
+    row("jieba initialisation (import + small dictionary + first cut)", f"{jieba * 1000:.0f} ms", "<= 150 ms")
+
+
+# --- delivery latency and RSS on the embedded stack --------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def deliver(stack: dict[str, Any]) -> tuple[list[float], list[float]]:
+    import aiohttp
+
+    from tests.e2e.wire import Api
+
+    async with aiohttp.ClientSession() as http:
+        api = Api(http, stack)
+        admin_login = next(login for login in stack["logins"] if login["role"] == "admin")
+        admin = await api.login(admin_login["username"], admin_login["password"])
+        await admin.call("PUT", "/admin/groups/bench", {"name": "bench", "keywords": ["压测"]})
+        await admin.call(
+            "POST",
+            "/admin/agents",
+            {
+                "username": "bench-agent",
+                "name": "压测",
+                "password": "Bench-pass-2026",
+                "group_ids": ["bench"],
+                "capacity": 50,
+            },
+        )
+        agent = await api.login("bench-agent", "Bench-pass-2026")
+        await agent.call("PUT", "/agent/status", {"status": "online"})
+        agent_socket = await agent.socket()
+        visitor, _ = await api.visitor()
+        socket = await visitor.socket()
+        await socket.send("openSession")
+        session_id = (await socket.wait_for("session"))[0]["session"]["session_id"]
+        await socket.say(session_id, "压测开始")
+        await agent_socket.wait_for("message")
+        # The store's anti-spam limit would stop a single visitor; the bench raises it for its store.
+        latencies = []
+        for n in range(MESSAGES):
+            expected = len(agent_socket.of_type("message")) + 1
+            started = time.perf_counter()
+            await socket.send("sendMessage", session_id=session_id, client_msg_id=uuid.uuid4().hex, text=f"消息{n}")
+            await agent_socket.wait_for("message", expected)
+            latencies.append(time.perf_counter() - started)
+        await socket.close()
+        await agent_socket.close()
+    return latencies, await floor(stack, session_id)
+
+
+async def floor(stack: dict[str, Any], session_id: str) -> list[float]:
+    """The same backend round trips alone: GetItem, TransactWriteItems, BatchGetItem, @connections POST."""
+    import boto3
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=stack["backend_url"],
+        region_name=stack["region"],
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    table = stack["table_name"]
+    key = {"pk": {"S": f"SESSION#{session_id}"}, "sk": {"S": "META"}}
+    samples = []
+    for n in range(200):
+        started = time.perf_counter()
+        dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": f"FLOOR#{n}"}, "sk": {"S": "M"}, "text": {"S": "x"}},
+                    }
+                },
+                {"Put": {"TableName": table, "Item": {"pk": {"S": f"FLOOR#{n}"}, "sk": {"S": "C"}}}},
+            ]
+        )
+        dynamodb.batch_get_item(RequestItems={table: {"Keys": [key]}})
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def embedded_stack() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        ready = Path(folder) / "ready.json"
+        command = [
+            sys.executable,
+            "-m",
+            "infra.local.run",
+            "--ready-file",
+            str(ready),
+            "--web-port",
+            str(free_port()),
+            "--api-port",
+            str(free_port()),
+            "--moto-port",
+            str(free_port()),
+            "--store-id",
+            "bench",
+        ]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while not ready.exists():
+                if process.poll() is not None:
+                    raise RuntimeError("the local stack did not start")
+                time.sleep(0.2)
+            stack = json.loads(ready.read_text())
+            raise_rate_limit(stack)
+            latencies, floor_samples = asyncio.run(deliver(stack))
+            peak = peak_rss_mb(process.pid)
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+    p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+    f50, f99 = percentile(floor_samples, 0.5) * 1000, percentile(floor_samples, 0.99) * 1000
+    row(f"customer -> agent delivery over {MESSAGES} messages", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms", "-")
+    row("floor: the same backend round trips alone", f"p50 {f50:.1f} ms, p99 {f99:.1f} ms", "-")
+    row("our overhead over the floor (p50)", f"{(p50 - f50) / f50:.2f}x the floor", "<= 1x")
+    row(f"peak RSS of the gateway+handlers process ({MESSAGES} messages)", f"{peak:.0f} MB", "<= 128 MB")
+
+
+def raise_rate_limit(stack: dict[str, Any]) -> None:
+    import boto3
+
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=stack["backend_url"],
+        region_name=stack["region"],
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    dynamodb.update_item(
+        TableName=stack["table_name"],
+        Key={"pk": {"S": "STORE"}, "sk": {"S": "CONFIG"}},
+        UpdateExpression="SET messages_per_minute = :n",
+        ExpressionAttributeValues={":n": {"N": "100000"}},
+    )
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
+
+
+def main() -> None:
+    print("ShopDesk benchmarks\n")
+    request_counts()
+    cold_imports()
+    embedded_stack()
+
+
+if __name__ == "__main__":
+    main()
