@@ -12,17 +12,32 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
+from pynamodb.connection import TableConnection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from shopdesk.config import get_settings
 
-_settings = get_settings()
+
+class _FromSettings:
+    """A Meta value read from the settings on each access, so the models follow the configured table."""
+
+    def __init__(self, field: str) -> None:
+        self._field = field
+
+    def __get__(self, instance: object, owner: type) -> str:
+        return str(getattr(get_settings(), self._field))
 
 
 class _Meta:
-    table_name = _settings.table_name
-    region = _settings.region
+    table_name = _FromSettings("table_name")
+    region = _FromSettings("region")
+
+
+# pynamodb opens a botocore session and client per model class, about 10 MB each. Every model lives
+# in one table, so they share one connection per table, built from the session model's schema,
+# which knows both indexes.
+_connections: dict[str, TableConnection] = {}
 
 
 class Gsi1(GlobalSecondaryIndex[Any]):
@@ -44,13 +59,20 @@ class Gsi2(GlobalSecondaryIndex[Any]):
 
 
 class Item(Model):
-    """Every entity shares the table's key schema."""
+    """Every entity shares the table's key schema, and one connection."""
 
     class Meta(_Meta):
         pass
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        table = str(cls.Meta.table_name)
+        if table not in _connections:
+            _connections[table] = Model._get_connection.__func__(SessionModel)  # type: ignore[attr-defined]
+        return _connections[table]
 
 
 class AgentModel(Item):
@@ -236,28 +258,3 @@ class AgentKpiModel(Item):
         pass
 
     slow_responses = NumberAttribute(default=0)
-
-
-def _share_one_connection() -> None:
-    """pynamodb opens a botocore session and client per model class, about 10 MB each. Every model
-    here lives in one table, so they share the session model's connection, which knows both indexes."""
-    shared = SessionModel._get_connection()
-    for model in (
-        Item,
-        AgentModel,
-        GroupModel,
-        StoreConfigModel,
-        PresenceModel,
-        VisitorModel,
-        MessageModel,
-        ClientMessageModel,
-        ConnectionModel,
-        ConnectionSetModel,
-        RateWindowModel,
-        QuickReplyModel,
-        AgentKpiModel,
-    ):
-        model._connection = shared
-
-
-_share_one_connection()
