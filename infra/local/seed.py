@@ -12,7 +12,7 @@ from shopdesk import keys
 from shopdesk.config import Settings
 from shopdesk.container import Container
 from shopdesk.errors import Conflict
-from shopdesk.models import StoreConfigModel
+from shopdesk.models import BusinessHours, StoreConfigModel
 
 GROUPS = [
     (
@@ -77,6 +77,7 @@ STAFF = [
     ("admin", "管理员", "admin", [], 1, 1),
 ]
 DEMO_PASSWORD = "Demo-pass-2026"
+ALL_DAY = ["00:00", "24:00"]
 
 QUICK_REPLIES = [
     ("欢迎语", "您好，欢迎光临本店，请问有什么可以帮您？", ["你好", "在吗", "您好"]),
@@ -105,6 +106,10 @@ def seed_demo_store(env: Mapping[str, str]) -> list[dict[str, str]]:
         messages_per_minute=20,
         default_group_id="presales",
         welcome="您好，欢迎光临！请描述您的问题，我们马上为您服务。",
+        # The demo store is open around the clock, so a demo works at any hour.
+        business_hours=BusinessHours(
+            timezone="Asia/Shanghai", weekly={str(day): ["00:00", "24:00"] for day in range(7)}
+        ),
     ).save()
     for group_id, name, strategy, is_default, words in GROUPS:
         container.staff.put_group(group_id, name, words, strategy, [], is_default)

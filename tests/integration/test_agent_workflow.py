@@ -255,3 +255,25 @@ def test_visitor_panel_lists_a_visitors_past_sessions(store):
     assert status == 200 and [s["session_id"] for s in page["items"]] == [second, first]
     status, page = visitor.get("VisitorFunction", "/visitor/sessions")
     assert [s["session_id"] for s in page["items"]] == [second, first]
+
+
+def test_store_hours_and_channel_rules_come_from_the_store_settings(store):
+    from shopdesk import keys
+    from shopdesk.models import BusinessHours, StoreConfigModel
+
+    # Given a store open on no day of the week, whose mini-program chats go to after-sales
+    StoreConfigModel(
+        keys.STORE_PK,
+        keys.CONFIG_SK,
+        business_hours=BusinessHours(timezone="Asia/Shanghai", weekly={"7": ["00:00", "24:00"]}),
+        channel_rules={"mini_program": "aftersales"},
+    ).save()
+    visitor = store.visitor()
+    # Then the widget hears the store is closed
+    status, body = visitor.get("VisitorFunction", "/visitor/availability")
+    assert (status, body["business_hours"]) == (200, False)
+    # And a mini-program chat about sizes goes to after-sales by the channel rule
+    visitor.connect()
+    session_id = visitor.open_session(channel="mini_program")
+    visitor.say(session_id, "尺码怎么选")
+    assert store.container.chat.session(session_id).group_id == "aftersales"

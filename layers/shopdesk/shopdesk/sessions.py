@@ -348,7 +348,7 @@ class ChatService:
             for g in groups.values()
         ]
         text.teach(k for rule in rules for k in rule.keywords)
-        chosen = pick_group(text.tokens(first_words), session.channel, rules, dict(config.channel_rules or {}))
+        chosen = pick_group(text.tokens(first_words), session.channel, rules, self._store.channel_rules())
         group_id = chosen or config.default_group_id or "default"
         return group_id, groups.get(group_id)
 

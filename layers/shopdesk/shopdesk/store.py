@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import MapAttribute
 
 from shopdesk.clock import Clock
 from shopdesk.hours import DEFAULT_WEEKLY, is_open
@@ -29,5 +32,13 @@ class StoreSettings:
 
     def is_open(self) -> bool:
         hours = self.config().business_hours
-        weekly = dict(hours.weekly or {}) or DEFAULT_WEEKLY
+        weekly = plain(hours.weekly) or DEFAULT_WEEKLY
         return is_open(self._clock.now(), hours.timezone or "Asia/Shanghai", weekly)
+
+    def channel_rules(self) -> dict[str, str]:
+        return {channel: str(group) for channel, group in plain(self.config().channel_rules).items()}
+
+
+def plain(value: MapAttribute[str, Any] | None) -> dict[str, Any]:
+    """A free-form pynamodb map as a dict (it is a MapAttribute, not a Mapping)."""
+    return value.as_dict() if value is not None else {}
