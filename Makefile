@@ -14,10 +14,11 @@ WEB_PORT ?= 3000
 API_PORT ?= 3001
 MOTO_PORT ?= 4001
 STORE_ID ?= demo
+STACK ?= shopdesk-$(STORE_ID)
 PYTEST_ARGS ?=
 export AWS_DEFAULT_REGION ?= ap-southeast-1
 
-.PHONY: help install run test test-unit check format bench openapi build browser sam-cli clean
+.PHONY: help install run test test-unit check format bench openapi build deploy publish-web browser sam-cli clean
 
 help:
 	@echo "make run     start ShopDesk locally (BACKEND=moto|localstack, WEB_PORT, API_PORT, MOTO_PORT)"
@@ -25,6 +26,7 @@ help:
 	@echo "make check   ruff, mypy, cfn-lint and sam validate --lint"
 	@echo "make bench   print the performance figures"
 	@echo "make build   sam build (no container needed)"
+	@echo "make deploy  sam build && sam deploy --guided, then publish the web app (STACK=shopdesk-<store>)"
 
 $(VENV)/.installed: requirements-dev.txt layers/shopdesk/requirements.txt
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 is required (the Lambda runtime's version); set PYTHON=/path/to/python3.12"; exit 1; fi
@@ -70,6 +72,13 @@ format: install
 
 build: sam-cli
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build --template template.yaml
+
+deploy: build
+	$(SAM) deploy --guided --stack-name $(STACK) --capabilities CAPABILITY_IAM
+	$(MAKE) publish-web STACK=$(STACK)
+
+publish-web: install
+	$(PY) -m infra.publish_web --stack $(STACK)
 
 bench: install
 	$(PY) -m tests.bench.run
