@@ -141,6 +141,32 @@ class Resources:
     def function_arn(self, function_id: str) -> str:
         return self.attrs[(function_id, "Arn")]
 
+    def to_json(self) -> str:
+        """Everything but the template, which ``from_json`` is given: the reader has loaded it already."""
+        return json.dumps(
+            {
+                "params": self.params,
+                "conditions": self.conditions,
+                "region": self.region,
+                "account_id": self.account_id,
+                "refs": self.refs,
+                "attrs": [[logical_id, attribute, value] for (logical_id, attribute), value in self.attrs.items()],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, template: Template, text: str) -> Resources:
+        data = json.loads(text)
+        return cls(
+            template=template,
+            params=data["params"],
+            conditions=data["conditions"],
+            region=data["region"],
+            account_id=data["account_id"],
+            refs=data["refs"],
+            attrs={(logical_id, attribute): value for logical_id, attribute, value in data["attrs"]},
+        )
+
 
 @dataclass
 class _Context:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -29,13 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
+import botocore.session
 from aiohttp import web
 from localstack_client.config import get_service_endpoint
 
 from infra.local.events import ScheduleRunner, SqsPoller, schedule_bindings, sqs_bindings
 from infra.local.gateway import Gateway, GatewaySettings, create_web_app
 from infra.local.handlers import EnvironmentConflictError, LambdaRuntime, load_functions, merge_environments
-from infra.local.provision import DEFAULT_REGION, DUMMY_CREDENTIALS, Backend, Resources, provision
+from infra.local.provision import DEFAULT_REGION, DUMMY_CREDENTIALS, Backend, Resources
 from infra.local.template import Template, TemplateError, load_template
 
 log = logging.getLogger("shopdesk.local")
@@ -207,6 +210,36 @@ class MotoProcess:
             self._process.wait()
 
 
+async def provision_in_child(
+    settings: Settings, template: Template, endpoint: str, service_endpoints: Mapping[str, str] | None
+) -> Resources:
+    """``provision`` in infra.local.provision_step, so that its clients and models leave with it."""
+    request = {
+        "template": str(settings.template),
+        "endpoint": endpoint,
+        "params": template_parameters(template, settings),
+        "region": settings.region,
+        "service_endpoints": service_endpoints,
+        "log_level": settings.log_level,
+    }
+    # A session of its own, as for moto: Ctrl-C stops the stack once it is up, not provisioning half-way.
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "infra.local.provision_step",
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    output, _ = await child.communicate(json.dumps(request).encode())
+    if child.returncode == 0:
+        return Resources.from_json(template, output.decode())
+    if output:
+        raise TemplateError(json.loads(output)["error"])
+    raise StartupError(f"provisioning failed with exit status {child.returncode}; its error is above")
+
+
 def localstack_endpoint() -> str:
     """LocalStack's edge URL, as localstack-client resolves it (LOCALSTACK_HOST, default localhost:4566)."""
     endpoint = get_service_endpoint("edge")
@@ -330,13 +363,11 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         os.environ.pop("AWS_PROFILE", None)
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.update(base_environment)
-        resources = await asyncio.to_thread(
-            provision,
+        resources = await provision_in_child(
+            settings,
             template,
             backend_url,
-            template_parameters(template, settings),
-            region=settings.region,
-            service_endpoints={"cognito-idp": moto.url} if settings.backend == "localstack" else None,
+            {"cognito-idp": moto.url} if settings.backend == "localstack" else None,
         )
         gateway_settings = GatewaySettings.from_resources(resources)
         host = settings.public_host
@@ -450,13 +481,28 @@ async def _main(settings: Settings) -> None:
     await serve(settings, stop)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    settings = parse_args(argv)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every boto3 client announces its credentials and endpoint at INFO; that drowns the handlers' logs.
-    quiet = logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
+    quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
     for name in ("botocore", "boto3", "urllib3", "pynamodb"):
         logging.getLogger(name).setLevel(quiet)
+
+
+def share_botocore_data() -> None:
+    """One botocore data loader for every session in this process.
+
+    Each botocore session parses its own copy of endpoints.json (about 7 MB in memory) and of every
+    service model it makes a client for. The functions here share one process, and pynamodb opens a
+    session besides boto3's, so without this the same read-only data is held once per session.
+    """
+    botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = parse_args(argv)
+    configure_logging(settings.log_level)
+    share_botocore_data()
     # Metrics are disabled locally, so Powertools would warn on every invocation that nothing was published.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     try:

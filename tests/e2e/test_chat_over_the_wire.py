@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import aiohttp
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.e2e
 
 
 def run(coroutine: Any) -> Any:
-    return asyncio.run(coroutine)
+    """On a thread of its own: Playwright's sync API may hold an event loop on the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, coroutine).result()
 
 
 async def new_group_with_agents(api: Api, stack: dict[str, Any], count: int) -> tuple[str, str, list[Api]]:

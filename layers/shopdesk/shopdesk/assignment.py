@@ -6,6 +6,8 @@ agent's `active_count` only grows while it stays below `capacity` and the agent 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pynamodb.expressions.condition import Condition
 
 from shopdesk import keys
@@ -66,9 +68,17 @@ class Assigner:
         self._store = store
 
     def assign_in_group(self, session: SessionModel, group: GroupModel, exclude: str = "") -> AgentModel | None:
-        """Gives the session to the first agent the group's strategy picks who still has room."""
+        """Gives the session to the first agent the group's strategy picks who still has room, and tells both.
+
+        One BatchGetItem reads the members' load together with everyone's connections, so an
+        assignment costs that read and one transaction, whatever the number of agents.
+        """
         members = [m for m in group.member_ids or [] if m != exclude]
-        by_id = {agent.agent_id: agent for agent in self._agents.many(members)}
+        visitor = keys.principal_key("visitor", session.visitor_id)
+        staff = [keys.principal_key("agent", m) for m in members]
+        together = self._agents.with_connections(members, [visitor, *staff])
+        agents, connections = together if together is not None else (self._agents.many(members), None)
+        by_id = {agent.agent_id: agent for agent in agents}
         ranked = rank_agents(group.strategy, [load_of(a) for a in by_id.values()], members, group.last_agent_id)
         for candidate in ranked[:MAX_CLAIMS]:
             agent = by_id[candidate.agent_id]
@@ -78,6 +88,7 @@ class Assigner:
                 if failure.failed_on("session"):
                     return None
                 continue
+            self.announce(session, agent, connections)
             return agent
         return None
 
@@ -130,12 +141,12 @@ class Assigner:
         )
         return self._sessions.queue_position(group_id, queued_sk)
 
-    def announce(self, session: SessionModel, agent: AgentModel) -> None:
+    def announce(self, session: SessionModel, agent: AgentModel, known: Mapping[str, set[str]] | None = None) -> None:
         """Tells both sides, and starts the first-response timer if the customer is already waiting."""
         view = session_view(session)
         visitor, staff = keys.principal_key("visitor", session.visitor_id), keys.principal_key("agent", agent.agent_id)
-        self._connections.send_to([visitor], {"type": "session", "session": view})
-        self._connections.send_to([staff], {"type": "assigned", "session": view})
+        self._connections.send_to([visitor], {"type": "session", "session": view}, known)
+        self._connections.send_to([staff], {"type": "assigned", "session": view}, known)
         if session.awaiting_since:
             threshold = int(self._store.config().first_response_seconds)
             self._reminders.start(session.session_id, session.awaiting_since, threshold)

@@ -75,10 +75,20 @@ class Connections:
             self.forget(connection_id, principal)
             return False
 
-    def send_to(self, principals: Iterable[str], frame: Mapping[str, Any]) -> int:
-        """Every open connection of every person named: an agent with two tabs gets both."""
+    def send_to(
+        self, principals: Iterable[str], frame: Mapping[str, Any], known: Mapping[str, set[str]] | None = None
+    ) -> int:
+        """Every open connection of every person named: an agent with two tabs gets both.
+
+        `known` holds connections already read in the same request, to save a lookup.
+        """
+        named = list(principals)
+        if known is not None and all(p in known for p in named):
+            found = {p: known[p] for p in named}
+        else:
+            found = self._repo.of_principals(named)
         delivered = 0
-        for principal, connection_ids in self._repo.of_principals(list(principals)).items():
+        for principal, connection_ids in found.items():
             for connection_id in sorted(connection_ids):
                 delivered += self.post(connection_id, frame, principal)
         return delivered

@@ -14,6 +14,7 @@ from shopdesk.models import (
     ConnectionModel,
     ConnectionSetModel,
     GroupModel,
+    Item,
     MessageModel,
     PresenceModel,
     QuickReplyModel,
@@ -48,6 +49,24 @@ class StoreRepository:
             return PresenceModel(keys.STORE_PK, keys.PRESENCE_SK)
 
 
+BATCH_LIMIT = 100
+
+
+def batch_items(wanted: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Raw items of any entity types in one BatchGetItem per 100 keys (plus retries of unprocessed keys)."""
+    connection = Item._get_connection()
+    table = connection.table_name
+    pending = [{"pk": pk, "sk": sk} for pk, sk in dict.fromkeys(wanted)]
+    found: list[dict[str, Any]] = []
+    while pending:
+        page, pending = pending[:BATCH_LIMIT], pending[BATCH_LIMIT:]
+        response = connection.batch_get_item(page)  # type: ignore[arg-type]  # typed as str, takes key maps
+        found += response.get("Responses", {}).get(table, [])
+        left = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        pending += [{name: value["S"] for name, value in key.items()} for key in left]
+    return found
+
+
 class AgentRepository:
     def get(self, agent_id: str) -> AgentModel | None:
         try:
@@ -60,6 +79,27 @@ class AgentRepository:
         if not wanted:
             return []
         return list(AgentModel.batch_get([(keys.agent_pk(a), keys.PROFILE_SK) for a in wanted]))
+
+    def with_connections(
+        self, agent_ids: Sequence[str], principals: Sequence[str]
+    ) -> tuple[list[AgentModel], dict[str, set[str]]] | None:
+        """Agent profiles and these people's open connections, in one BatchGetItem.
+
+        None when they do not fit in one request; callers then read them separately.
+        """
+        wanted = [(keys.agent_pk(a), keys.PROFILE_SK) for a in dict.fromkeys(agent_ids)]
+        wanted += [(keys.connection_set_pk(p), keys.SET_SK) for p in dict.fromkeys(principals)]
+        if len(wanted) > BATCH_LIMIT:
+            return None
+        agents: list[AgentModel] = []
+        connections: dict[str, set[str]] = {p: set() for p in principals}
+        for raw in batch_items(wanted):
+            if raw["pk"]["S"].startswith("AGENT#"):
+                agents.append(AgentModel.from_raw_data(raw))
+            else:
+                found = ConnectionSetModel.from_raw_data(raw)
+                connections[found.pk.removeprefix("CONNS#")] = set(found.connection_ids or ())
+        return agents, connections
 
     def page(self, limit: int, cursor: str | None) -> Page[AgentModel]:
         result = AgentModel.by_list.query(keys.AGENTS_LIST, limit=limit, last_evaluated_key=decode_cursor(cursor))

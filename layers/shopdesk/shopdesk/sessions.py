@@ -360,7 +360,6 @@ class ChatService:
         """Assigns within the group, or queues the session and tells the visitor their position."""
         agent = self._assigner.assign_in_group(session, group, exclude) if group is not None else None
         if agent is not None:
-            self._assigner.announce(session, agent)
             return
         position = self._assigner.enqueue(session, group_id)
         self._assigner.announce_queued(self.session(session.session_id), group, position)
