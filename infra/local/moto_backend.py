@@ -1,24 +1,74 @@
-"""moto server, with DynamoDB requests handled one at a time.
+"""moto server, with DynamoDB requests handled one at a time and cheaper transaction backups.
 
-moto rolls a failed TransactWriteItems back by restoring a deep copy of every table, taken when
+moto rolls a failed TransactWriteItems back by restoring a deep copy of the tables, taken when
 the transaction began; with threaded requests that copy can erase other requests' writes, or fail
 with "dictionary changed size during iteration". DynamoDB itself settles each item atomically,
 so serialising DynamoDB calls keeps its semantics while other services (SQS long polls) stay
-concurrent. Run: python -m infra.local.moto_backend -H 127.0.0.1 -p 4001
+concurrent.
+
+That backup also made every transaction cost O(table size) several times over: moto copies the
+table once per item of the transaction, stream history included. Here each table is copied once
+per transaction, and stream records (never changed once written) are shared by the copy.
+Run: python -m infra.local.moto_backend -H 127.0.0.1 -p 4001
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _OneCopyPerTransaction:
+    """Stands in for the `copy` module inside moto's DynamoDB backend."""
+
+    def __init__(self) -> None:
+        self.copies: dict[int, Any] | None = None
+
+    def copy(self, value: Any) -> Any:
+        return copy.copy(value)
+
+    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if self.copies is None or not isinstance(value, Table):
+            return copy.deepcopy(value, memo)
+        if id(value) not in self.copies:
+            self.copies[id(value)] = copy.deepcopy(value, memo)
+        return self.copies[id(value)]
+
+
+def _share_stream_records(shard: StreamShard, memo: dict[int, Any]) -> StreamShard:
+    clone = copy.copy(shard)
+    clone.items = list(shard.items)
+    return clone
+
+
+def cheaper_transaction_backups() -> None:
+    if isinstance(getattr(dynamodb_models, "copy", None), _OneCopyPerTransaction):
+        return
+    copies = _OneCopyPerTransaction()
+    dynamodb_models.copy = copies  # type: ignore[attr-defined]
+    StreamShard.__deepcopy__ = _share_stream_records  # type: ignore[attr-defined]
+    transact = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        copies.copies = {}
+        try:
+            transact(self, transact_items)
+        finally:
+            copies.copies = None
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def serialise_dynamodb(app: WsgiApp) -> WsgiApp:
@@ -35,6 +85,7 @@ def serialise_dynamodb(app: WsgiApp) -> WsgiApp:
 
 
 def make_backend(host: str, port: int) -> BaseWSGIServer:
+    cheaper_transaction_backups()
     app = serialise_dynamodb(DomainDispatcherApplication(create_backend_app))
     return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 

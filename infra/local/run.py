@@ -210,36 +210,6 @@ class MotoProcess:
             self._process.wait()
 
 
-async def provision_in_child(
-    settings: Settings, template: Template, endpoint: str, service_endpoints: Mapping[str, str] | None
-) -> Resources:
-    """``provision`` in infra.local.provision_step, so that its clients and models leave with it."""
-    request = {
-        "template": str(settings.template),
-        "endpoint": endpoint,
-        "params": template_parameters(template, settings),
-        "region": settings.region,
-        "service_endpoints": service_endpoints,
-        "log_level": settings.log_level,
-    }
-    # A session of its own, as for moto: Ctrl-C stops the stack once it is up, not provisioning half-way.
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "infra.local.provision_step",
-        cwd=REPO_ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        start_new_session=True,
-    )
-    output, _ = await child.communicate(json.dumps(request).encode())
-    if child.returncode == 0:
-        return Resources.from_json(template, output.decode())
-    if output:
-        raise TemplateError(json.loads(output)["error"])
-    raise StartupError(f"provisioning failed with exit status {child.returncode}; its error is above")
-
-
 def localstack_endpoint() -> str:
     """LocalStack's edge URL, as localstack-client resolves it (LOCALSTACK_HOST, default localhost:4566)."""
     endpoint = get_service_endpoint("edge")
@@ -297,6 +267,36 @@ def template_parameters(template: Template, settings: Settings) -> dict[str, str
         "AlertEmail": settings.alert_email,
     }
     return {name: value for name, value in wanted.items() if name in template.parameters}
+
+
+async def provision_in_child(
+    settings: Settings, template: Template, endpoint: str, service_endpoints: Mapping[str, str] | None
+) -> Resources:
+    """``provision`` in infra.local.provision_step, so that its clients and models leave with it."""
+    request = {
+        "template": str(settings.template),
+        "endpoint": endpoint,
+        "params": template_parameters(template, settings),
+        "region": settings.region,
+        "service_endpoints": service_endpoints,
+        "log_level": settings.log_level,
+    }
+    # A session of its own, as for moto: Ctrl-C stops the stack once it is up, not provisioning half-way.
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "infra.local.provision_step",
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    output, _ = await child.communicate(json.dumps(request).encode())
+    if child.returncode == 0:
+        return Resources.from_json(template, output.decode())
+    if output:
+        raise TemplateError(json.loads(output)["error"])
+    raise StartupError(f"provisioning failed with exit status {child.returncode}; its error is above")
 
 
 # --------------------------------------------------------------------------- output

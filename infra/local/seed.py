@@ -107,9 +107,7 @@ def seed_demo_store(env: Mapping[str, str]) -> list[dict[str, str]]:
         default_group_id="presales",
         welcome="您好，欢迎光临！请描述您的问题，我们马上为您服务。",
         # The demo store is open around the clock, so a demo works at any hour.
-        business_hours=BusinessHours(
-            timezone="Asia/Shanghai", weekly={str(day): ["00:00", "24:00"] for day in range(7)}
-        ),
+        business_hours=BusinessHours(timezone="Asia/Shanghai", weekly={str(day): ALL_DAY for day in range(7)}),
     ).save()
     for group_id, name, strategy, is_default, words in GROUPS:
         container.staff.put_group(group_id, name, words, strategy, [], is_default)

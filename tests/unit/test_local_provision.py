@@ -160,6 +160,15 @@ def test_function_environment_resolves_globals_with_overrides(resources: Resourc
 
 
 @pytest.mark.integration
+def test_resources_survive_a_json_round_trip(resources: Resources, template: Template) -> None:
+    # The serving process rebuilds them from what the provisioning child prints
+    copy = Resources.from_json(template, resources.to_json())
+    assert copy == resources
+    assert copy.attrs[("DataTable", "StreamArn")] == resources.attrs[("DataTable", "StreamArn")]
+    assert copy.function_environment("ChatSocketFunction") == resources.function_environment("ChatSocketFunction")
+
+
+@pytest.mark.integration
 def test_create_tables_alone_for_integration_tests(template: Template, endpoint: str) -> None:
     dynamodb = _client("dynamodb", endpoint)
     created = create_tables(template, dynamodb, names={"DataTable": "it-data"})

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import botocore.session
 import pytest
+from moto.server import ThreadedMotoServer
 
 from infra.local.provision import Resources
 from infra.local.run import (
@@ -26,10 +28,12 @@ from infra.local.run import (
     function_environments,
     localstack_endpoint,
     parse_args,
+    provision_in_child,
     runtime_environment,
+    share_botocore_data,
     write_ready_file,
 )
-from infra.local.template import load_yaml, parse_template, pseudo_parameters
+from infra.local.template import TemplateError, load_template, load_yaml, parse_template, pseudo_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,6 +145,15 @@ def test_localstack_that_is_not_running_gives_a_readable_error(monkeypatch: pyte
         localstack_endpoint()
 
 
+@pytest.mark.unit
+def test_botocore_sessions_share_one_data_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Restored after the test, so that no other test runs with the shared loader
+    monkeypatch.setattr(botocore.session, "create_loader", botocore.session.create_loader)
+    share_botocore_data()
+    first, second = botocore.session.get_session(), botocore.session.get_session()
+    assert first.get_component("data_loader") is second.get_component("data_loader")
+
+
 # --------------------------------------------------------------------------- a real start and stop
 
 TINY = """
@@ -207,14 +220,18 @@ def lambda_handler(event, context):
 """
 
 
+def _tiny_stack(folder: Path) -> None:
+    (folder / "template.yaml").write_text(TINY)
+    (folder / "functions" / "hello").mkdir(parents=True)
+    (folder / "functions" / "hello" / "app.py").write_text(HELLO)
+    (folder / "web").mkdir()
+    (folder / "web" / "index.html").write_text("<p>hi</p>")
+
+
 @pytest.mark.integration
 def test_the_stack_starts_serves_and_stops_cleanly(tmp_path: Path) -> None:
     # Given a tiny template whose function reads the table and answers WebSocket frames
-    (tmp_path / "template.yaml").write_text(TINY)
-    (tmp_path / "functions" / "hello").mkdir(parents=True)
-    (tmp_path / "functions" / "hello" / "app.py").write_text(HELLO)
-    (tmp_path / "web").mkdir()
-    (tmp_path / "web" / "index.html").write_text("<p>hi</p>")
+    _tiny_stack(tmp_path)
     ready = tmp_path / "ready.json"
     moto_port = _free_port()
     command = [
@@ -257,6 +274,30 @@ def test_the_stack_starts_serves_and_stops_cleanly(tmp_path: Path) -> None:
     assert not ready.exists()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", moto_port)) != 0
+
+
+@pytest.mark.integration
+def test_provisioning_runs_in_a_child_and_its_resources_come_back(tmp_path: Path) -> None:
+    # Given a tiny template and moto
+    _tiny_stack(tmp_path)
+    template = load_template(tmp_path / "template.yaml")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        # When the child provisions it
+        settings = parse_args(["--template", str(tmp_path / "template.yaml"), "--store-id", "tiny"], environ={})
+        resources = asyncio.run(provision_in_child(settings, template, f"http://{host}:{port}", None))
+        # Then the serving process gets the refs and attributes it made
+        assert resources.refs["Table"] == "shopdesk-tiny-Table"
+        assert resources.attrs[("Table", "Arn")].endswith(":table/shopdesk-tiny-Table")
+        assert resources.function_environment("HelloFunction")["TABLE_NAME"] == "shopdesk-tiny-Table"
+        # And a template error comes back as one
+        invalid = parse_args(["--template", str(tmp_path / "template.yaml"), "--store-id", "No Spaces"], environ={})
+        with pytest.raises(TemplateError, match="StoreId"):
+            asyncio.run(provision_in_child(invalid, template, f"http://{host}:{port}", None))
+    finally:
+        server.stop()
 
 
 async def _echo(url: str, text: str) -> Any:

@@ -321,8 +321,11 @@ class ChatService:
         return Sent(session=session, message=message, duplicate=True)
 
     def deliver(self, session: SessionModel, message: MessageModel) -> None:
+        """To both sides; the other side first, since the sender already holds the message."""
         frame = {"type": "message", "session_id": session.session_id, "message": self.message_view(message)}
-        self._connections.send_to(self._participants(session), frame)
+        sender = keys.principal_key(message.sender_role, message.sender_id)
+        people = sorted(self._participants(session), key=lambda principal: principal == sender)
+        self._connections.send_to(people, frame)
 
     def message_view(self, message: MessageModel) -> dict[str, Any]:
         return message_view(message, self._uploads.view_url)
