@@ -174,6 +174,17 @@ def world(stack: Stack, clock: Any) -> Iterator[World]:
     yield World(stack, Container(clock=clock), clock)
 
 
+@pytest.fixture
+def opened_chat(world: World) -> tuple[World, Person, Person, str]:
+    """A presales agent online and connected, and a connected visitor with an open session."""
+    world.group("presales", ["尺码"], default=True)
+    agent = world.staff(groups=("presales",))
+    agent.connect()
+    visitor = world.visitor()
+    visitor.connect()
+    return world, agent, visitor, visitor.open_session()
+
+
 class World:
     """Helpers that drive the handlers the way API Gateway would."""
 

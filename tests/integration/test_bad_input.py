@@ -11,15 +11,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def chat(world):
-    world.group("presales", ["尺码"], default=True)
-    agent = world.staff(groups=("presales",))
-    agent.connect()
-    visitor = world.visitor()
-    visitor.connect()
-    session_id = visitor.open_session()
+def chat(opened_chat):
+    world, agent, visitor, session_id = opened_chat
     visitor.say(session_id, "你好")
-    return world, agent, visitor, session_id
+    return opened_chat
 
 
 def history(person, session_id):

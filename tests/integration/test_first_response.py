@@ -44,14 +44,8 @@ def sqs_event(bodies):
 
 
 @pytest.fixture
-def chat(world):
-    world.group("presales", ["尺码"], default=True)
-    agent = world.staff(groups=("presales",))
-    agent.connect()
-    visitor = world.visitor()
-    visitor.connect()
-    session_id = visitor.open_session()
-    return world, agent, visitor, session_id
+def chat(opened_chat):
+    return opened_chat
 
 
 def test_an_unanswered_customer_triggers_a_reminder_and_a_slow_response_record(chat, timers):

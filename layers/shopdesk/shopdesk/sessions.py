@@ -364,9 +364,8 @@ class ChatService:
         agent = self._assigner.assign_in_group(session, group, exclude) if group is not None else None
         if agent is not None:
             return
-        position = self._assigner.enqueue(session, group_id)
-        self._assigner.announce_queued(self.session(session.session_id), group, position)
-        session.status, session.group_id = "queued", group_id
+        position = self._assigner.enqueue(session, group_id)  # pynamodb refreshes `session` from the write
+        self._assigner.announce_queued(session, group, position)
 
     def accept(self, principal: Principal, session_id: str) -> SessionModel:
         session = self.session(session_id)
@@ -415,12 +414,12 @@ class ChatService:
             self._release(session, from_agent, group.group_id)
             self.system_message(session, f"会话由 {from_agent.name} 转接到 {group.name}，原因：{reason}")
             self.place(session, group, group.group_id, exclude=from_agent.agent_id)
+        moved = self.session(session_id)
         self._connections.send_to(
-            [keys.principal_key("agent", from_agent.agent_id)],
-            {"type": "session", "session": session_view(self.session(session_id))},
+            [keys.principal_key("agent", from_agent.agent_id)], {"type": "session", "session": session_view(moved)}
         )
         self._assigner.drain(from_agent.agent_id)
-        return self.session(session_id)
+        return moved
 
     def end(self, principal: Principal, session_id: str) -> SessionModel:
         session = self._active_for(principal, session_id)
