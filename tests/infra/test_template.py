@@ -113,3 +113,10 @@ def test_cfn_lint_passes():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_published_openapi_document_is_the_generated_one():
+    from infra.openapi import document
+
+    published = json.loads((ROOT / "docs/openapi.json").read_text(encoding="utf-8"))
+    assert published == document(), "run `make openapi` and commit docs/openapi.json"
