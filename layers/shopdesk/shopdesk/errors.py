@@ -104,6 +104,11 @@ class AlreadyRated(DomainError):
     code = "already_rated"
 
 
+class InvalidTransition(DomainError):
+    status = 409
+    code = "invalid_transition"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

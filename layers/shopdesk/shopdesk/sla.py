@@ -1,0 +1,105 @@
+"""SLA clock arithmetic: due times on a store's business calendar, with pauses.
+
+Pure functions of a calendar and instants (UTC-aware datetimes). A policy counts either around
+the clock or only business hours; time spent pending on the customer is not counted at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MAX_DAYS_AHEAD = 3660  # a calendar with no open day would otherwise never end
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Weekly hours (Monday = 0) in a timezone, minus holidays."""
+
+    timezone: str = "Asia/Shanghai"
+    weekly: Mapping[int, tuple[time, time]] = field(default_factory=dict)
+    holidays: frozenset[date] = frozenset()
+
+    @classmethod
+    def from_settings(
+        cls, timezone: str, weekly: Mapping[str, Sequence[str]], holidays: Iterable[str] = ()
+    ) -> Calendar:
+        """From the stored shape: {"0": ["09:00", "18:00"], …}; "24:00" closes at midnight."""
+        hours = {int(day): (_clock_time(window[0]), _clock_time(window[1])) for day, window in weekly.items()}
+        return cls(timezone, hours, frozenset(date.fromisoformat(day) for day in holidays))
+
+    def windows(self, start: datetime) -> Iterable[tuple[datetime, datetime]]:
+        """Open intervals in UTC, from the day `start` falls on, in order."""
+        zone = ZoneInfo(self.timezone)
+        day = start.astimezone(zone).date()
+        for offset in range(MAX_DAYS_AHEAD):
+            current = day + timedelta(days=offset)
+            hours = self.weekly.get(current.weekday())
+            if hours is None or current in self.holidays:
+                continue
+            opens = datetime.combine(current, hours[0], tzinfo=zone)
+            closes = (
+                datetime.combine(current + timedelta(days=1), time(0), tzinfo=zone)
+                if hours[1] == time(0)
+                else datetime.combine(current, hours[1], tzinfo=zone)
+            )
+            yield opens.astimezone(UTC), closes.astimezone(UTC)
+
+
+def _clock_time(text: str) -> time:
+    return time(0) if text == "24:00" else time.fromisoformat(text)
+
+
+def add(start: datetime, duration: timedelta, calendar: Calendar | None) -> datetime:
+    """The instant `duration` of counted time after `start`; around the clock when calendar is None."""
+    if calendar is None or duration <= timedelta(0):
+        return start + max(duration, timedelta(0))
+    left = duration
+    for opens, closes in calendar.windows(start):
+        if closes <= start:
+            continue
+        begin = max(opens, start)
+        if closes - begin >= left:
+            return begin + left
+        left -= closes - begin
+    raise ValueError("the calendar has no open hours")
+
+
+def counted(start: datetime, end: datetime, calendar: Calendar | None) -> timedelta:
+    """Counted time between two instants: all of it, or only the business hours."""
+    if end <= start:
+        return timedelta(0)
+    if calendar is None:
+        return end - start
+    total = timedelta(0)
+    for opens, closes in calendar.windows(start):
+        if opens >= end:
+            break
+        overlap = min(closes, end) - max(opens, start)
+        total += max(overlap, timedelta(0))
+    return total
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One SLA target's clock: how much counted time it has used, and since when it runs."""
+
+    target: timedelta
+    used: timedelta = timedelta(0)
+    running_since: datetime | None = None
+
+    def pause(self, at: datetime, calendar: Calendar | None) -> Clock:
+        if self.running_since is None:
+            return self
+        return Clock(self.target, self.used + counted(self.running_since, at, calendar), None)
+
+    def resume(self, at: datetime) -> Clock:
+        return self if self.running_since is not None else Clock(self.target, self.used, at)
+
+    def due(self, calendar: Calendar | None) -> datetime | None:
+        """When the target is breached if the clock keeps running; None while paused."""
+        if self.running_since is None:
+            return None
+        return add(self.running_since, max(self.target - self.used, timedelta(0)), calendar)

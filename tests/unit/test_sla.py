@@ -1,0 +1,84 @@
+"""SLA arithmetic on business calendars: weekends, holidays, pauses, and timezones with and without DST."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from shopdesk.sla import Calendar, Clock, add, counted
+
+pytestmark = pytest.mark.unit
+
+WORKDAYS = {str(day): ["09:00", "18:00"] for day in range(5)}
+SHANGHAI = Calendar.from_settings("Asia/Shanghai", WORKDAYS, holidays=["2026-10-01"])
+
+
+def shanghai(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC) - timedelta(hours=8)  # Shanghai has no daylight saving
+
+
+def test_around_the_clock_just_adds():
+    start = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
+    assert add(start, timedelta(hours=2), None) == start + timedelta(hours=2)
+
+
+def test_time_within_one_business_day():
+    # Given 10:00 on a Wednesday in Shanghai, When two business hours pass, Then it is 12:00
+    assert add(shanghai(2026, 11, 25, 10), timedelta(hours=2), SHANGHAI) == shanghai(2026, 11, 25, 12)
+
+
+def test_time_past_closing_carries_over_the_weekend():
+    # Given 17:00 on a Friday, When two business hours pass, Then it is 10:00 on Monday
+    assert add(shanghai(2026, 11, 27, 17), timedelta(hours=2), SHANGHAI) == shanghai(2026, 11, 30, 10)
+
+
+def test_a_start_outside_hours_begins_at_the_next_opening():
+    assert add(shanghai(2026, 11, 28, 12), timedelta(minutes=30), SHANGHAI) == shanghai(2026, 11, 30, 9, 30)
+    assert add(shanghai(2026, 11, 25, 7), timedelta(hours=1), SHANGHAI) == shanghai(2026, 11, 25, 10)
+
+
+def test_holidays_are_skipped():
+    # 2026-10-01 is a Thursday holiday: 17:00 on Wednesday + 2 h ends at 10:00 on Friday
+    assert add(shanghai(2026, 9, 30, 17), timedelta(hours=2), SHANGHAI) == shanghai(2026, 10, 2, 10)
+
+
+def test_counted_time_between_instants_skips_closed_hours():
+    assert counted(shanghai(2026, 11, 27, 17), shanghai(2026, 11, 30, 10), SHANGHAI) == timedelta(hours=2)
+    assert counted(shanghai(2026, 11, 27, 17), shanghai(2026, 11, 30, 10), None) == timedelta(hours=65)
+    assert counted(shanghai(2026, 11, 30, 10), shanghai(2026, 11, 27, 17), SHANGHAI) == timedelta(0)
+
+
+def test_business_hours_follow_daylight_saving_in_a_zone_that_has_it():
+    # New York moved from EDT (UTC-4) to EST (UTC-5) on 2026-11-01.
+    new_york = Calendar("America/New_York", {day: (time(9), time(17)) for day in range(5)})
+    friday_before = datetime(2026, 10, 30, 20, 30, tzinfo=UTC)  # 16:30 EDT
+    # One business hour from 16:30 Friday ends at 09:30 on Monday, now EST: 14:30 UTC, not 13:30
+    assert add(friday_before, timedelta(hours=1), new_york) == datetime(2026, 11, 2, 14, 30, tzinfo=UTC)
+
+
+def test_a_midnight_closing_counts_to_the_end_of_the_day():
+    all_day = Calendar.from_settings("Asia/Shanghai", {str(day): ["00:00", "24:00"] for day in range(7)})
+    start = shanghai(2026, 11, 28, 23)
+    assert add(start, timedelta(hours=2), all_day) == shanghai(2026, 11, 29, 1)
+
+
+def test_a_pause_stops_the_clock_and_a_resume_moves_the_due_time():
+    # Given a 4-hour business target started at 10:00 on Wednesday
+    clock = Clock(timedelta(hours=4), running_since=shanghai(2026, 11, 25, 10))
+    assert clock.due(SHANGHAI) == shanghai(2026, 11, 25, 14)
+    # When the ticket waits on the customer from 11:00 to 16:00
+    paused = clock.pause(shanghai(2026, 11, 25, 11), SHANGHAI)
+    assert paused.used == timedelta(hours=1) and paused.due(SHANGHAI) is None
+    resumed = paused.resume(shanghai(2026, 11, 25, 16))
+    # Then three hours remain from 16:00: two today and one on Thursday morning
+    assert resumed.due(SHANGHAI) == shanghai(2026, 11, 26, 10)
+
+
+def test_pausing_twice_or_resuming_a_running_clock_changes_nothing():
+    clock = Clock(timedelta(hours=1), running_since=shanghai(2026, 11, 25, 10))
+    assert clock.resume(shanghai(2026, 11, 25, 11)) == clock
+    paused = clock.pause(shanghai(2026, 11, 25, 10, 30), SHANGHAI)
+    assert paused.pause(shanghai(2026, 11, 25, 12), SHANGHAI) == paused
+
+
+def test_a_calendar_with_no_open_hours_is_an_error():
+    with pytest.raises(ValueError, match="no open hours"):
+        add(shanghai(2026, 11, 25, 10), timedelta(hours=1), Calendar("Asia/Shanghai", {}))
