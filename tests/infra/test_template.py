@@ -120,3 +120,17 @@ def test_the_published_openapi_document_is_the_generated_one():
 
     published = json.loads((ROOT / "docs/openapi.json").read_text(encoding="utf-8"))
     assert published == document(), "run `make openapi` and commit docs/openapi.json"
+
+
+def test_the_sla_machine_is_wired_by_file_and_substitutions_with_no_arns_inside():
+    machine = TEMPLATE.resources["SlaEscalationStateMachine"].properties
+    definition = (ROOT / machine["DefinitionUri"]).read_text(encoding="utf-8")
+    placeholders = set(re.findall(r"\$\{(\w+)\}", definition))
+    assert placeholders == set(machine["DefinitionSubstitutions"])
+    assert "arn:aws:" not in definition.replace("arn:aws:states:::", "")
+    states = json.loads(definition)["States"]
+    for name, state in states.items():
+        for step in ("Next", "Default"):
+            assert state.get(step) in (None, *states), f"{name}.{step}"
+        for rule in state.get("Retry", []) + state.get("Catch", []):
+            assert "States.ALL" not in rule["ErrorEquals"], f"{name} names the errors it retries or catches"
