@@ -167,6 +167,8 @@ class MotoProcess:
     def __init__(self, host: str, port: int) -> None:
         self.url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"
         self._command = [sys.executable, "-m", "infra.local.moto_backend", "-H", host, "-p", str(port)]
+        # moto's Step Functions interpreter calls its service tasks back on localhost:$MOTO_PORT.
+        self._env = {**os.environ, "MOTO_PORT": str(port)}
         self.log_path = Path(tempfile.gettempdir()) / f"shopdesk-moto-{port}.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -174,7 +176,12 @@ class MotoProcess:
         with self.log_path.open("wb") as log_file:
             # A session of its own: Ctrl-C in the terminal reaches us, and we stop moto cleanly.
             self._process = subprocess.Popen(
-                self._command, cwd=REPO_ROOT, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+                self._command,
+                cwd=REPO_ROOT,
+                env=self._env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import string
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from infra.local.provision import Resources, create_tables, generate_secret_value, physical_name, provision
+from infra.local.provision import Backend, Resources, create_tables, generate_secret_value, physical_name, provision
 from infra.local.template import Template, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,3 +178,38 @@ def test_create_tables_alone_for_integration_tests(template: Template, endpoint:
     assert {index["IndexName"] for index in table["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
     # Creating it again reuses the table instead of failing
     assert create_tables(template, dynamodb, names={"DataTable": "it-data"}) == created
+
+
+@pytest.mark.integration
+def test_the_sla_state_machine_is_created_with_its_substitutions_and_runs(tmp_path: Path) -> None:
+    import urllib.request
+
+    from infra.local.moto_backend import BackgroundBackend
+
+    # Given moto with Step Functions execution on, and the real template provisioned into it
+    backend = BackgroundBackend("127.0.0.1", _free_port()).start()
+    try:
+        request = urllib.request.Request(
+            f"{backend.url}/moto-api/config",
+            data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+            method="POST",
+        )
+        urllib.request.urlopen(request).close()
+        resources = provision(load_template(ROOT / "template.yaml"), backend.url, PARAMS, region="ap-southeast-1")
+        # Then the machine exists under its Ref, with the table and topic substituted in
+        sfn = Backend(backend.url, "ap-southeast-1").client("stepfunctions")
+        arn = resources.refs["SlaEscalationStateMachine"]
+        definition = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+        assert resources.refs["DataTable"] in definition and resources.refs["SupervisorTopic"] in definition
+        assert "${" not in definition
+        # And an execution with nothing left to wait for succeeds
+        payload = {"ticket_id": "t", "sla_version": "1", "steps": [], "count": 0, "index": 0}
+        execution = sfn.start_execution(stateMachineArn=arn, name="t-v1", input=json.dumps(payload))
+        for _ in range(50):
+            status = sfn.describe_execution(executionArn=execution["executionArn"])["status"]
+            if status != "RUNNING":
+                break
+            time.sleep(0.1)
+        assert status == "SUCCEEDED"
+    finally:
+        backend.stop()
