@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from shopdesk.sla import Calendar, Clock, add, counted
+from shopdesk.sla import Calendar, Clock, add, counted, execution_name, plan
 
 pytestmark = pytest.mark.unit
 
@@ -82,3 +82,40 @@ def test_pausing_twice_or_resuming_a_running_clock_changes_nothing():
 def test_a_calendar_with_no_open_hours_is_an_error():
     with pytest.raises(ValueError, match="no open hours"):
         add(shanghai(2026, 11, 25, 10), timedelta(hours=1), Calendar("Asia/Shanghai", {}))
+
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+def test_a_plan_holds_each_running_targets_ladder_with_due_times_from_the_calendar():
+    # Given a ticket whose first-response clock (2 business hours) started at 17:00 on Friday
+    started = shanghai(2026, 11, 27, 17)
+    clocks = {
+        "first_response": Clock(timedelta(hours=2), running_since=started),
+        "resolution": Clock(timedelta(hours=8), running_since=started),
+    }
+    # When its escalation is planned
+    planned = plan("t-1", 3, "normal", PRIORITIES, clocks, SHANGHAI)
+    # Then the leader hears at Monday 10:00, the admin two business hours later with the priority raised
+    first = [s for s in planned["steps"] if s["target"] == "first_response"]
+    assert [(s["due_at"], s["level"], s["notify"], s["priority"]) for s in first] == [
+        ("2026-11-30T02:00:00Z", 1, "leader", "normal"),
+        ("2026-11-30T04:00:00Z", 2, "admin", "high"),
+    ]
+    assert [s["next_target_index"] for s in planned["steps"]] == [2, 2, 4, 4]
+    assert planned["sla_version"] == "3" and planned["count"] == 4 and planned["index"] == 0
+
+
+def test_a_paused_or_finished_target_plans_nothing():
+    clocks = {"first_response": Clock(timedelta(hours=2)), "resolution": Clock(timedelta(hours=8))}
+    assert plan("t-1", 1, "urgent", PRIORITIES, clocks, None)["steps"] == []
+
+
+def test_the_priority_never_rises_past_the_top():
+    clocks = {"resolution": Clock(timedelta(minutes=5), running_since=shanghai(2026, 11, 25, 10))}
+    steps = plan("t-1", 1, "urgent", PRIORITIES, clocks, None)["steps"]
+    assert [s["priority"] for s in steps] == ["urgent", "urgent"]
+
+
+def test_execution_names_are_one_per_ticket_and_sla_version():
+    assert execution_name("t-1", 2) == "t-1-v2" != execution_name("t-1", 3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 MAX_DAYS_AHEAD = 3660  # a calendar with no open day would otherwise never end
@@ -103,3 +104,71 @@ class Clock:
         if self.running_since is None:
             return None
         return add(self.running_since, max(self.target - self.used, timedelta(0)), calendar)
+
+
+TARGETS = ("first_response", "resolution")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One rung of the escalation ladder: `after` the due time (counted like the target), tell `notify`."""
+
+    level: int
+    after: timedelta
+    notify: str
+    raise_priority: bool = False
+
+
+# The seed's ladder: when the 2-hour target passes, the group leader hears; two hours later the admin
+# hears and the ticket's priority goes up a step.
+DEFAULT_LADDER = (
+    Level(1, timedelta(0), "leader"),
+    Level(2, timedelta(hours=2), "admin", raise_priority=True),
+)
+
+
+def raised(priority: str, priorities: Sequence[str]) -> str:
+    index = priorities.index(priority)
+    return priorities[min(index + 1, len(priorities) - 1)]
+
+
+def plan(
+    ticket_id: str,
+    sla_version: int,
+    priority: str,
+    priorities: Sequence[str],
+    clocks: Mapping[str, Clock],
+    calendar: Calendar | None,
+    ladder: Sequence[Level] = DEFAULT_LADDER,
+) -> dict[str, Any]:
+    """The state machine's input: every escalation step of every running target, in time order per target.
+
+    Due times are computed here, from the calendar; a paused clock plans nothing.
+    """
+    steps: list[dict[str, Any]] = []
+    current = priority
+    for target in TARGETS:
+        clock = clocks.get(target)
+        due = clock.due(calendar) if clock is not None else None
+        if due is None:
+            continue
+        first = len(steps)
+        for rung in ladder:
+            current = raised(current, priorities) if rung.raise_priority else current
+            steps.append(
+                {
+                    "target": target,
+                    "due_at": add(due, rung.after, calendar).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "level": rung.level,
+                    "notify": rung.notify,
+                    "priority": current,
+                }
+            )
+        for step in steps[first:]:
+            step["next_target_index"] = len(steps)
+    return {"ticket_id": ticket_id, "sla_version": str(sla_version), "steps": steps, "count": len(steps), "index": 0}
+
+
+def execution_name(ticket_id: str, sla_version: int) -> str:
+    """One execution per ticket and SLA version: Step Functions refuses a second start of the same name."""
+    return f"{ticket_id}-v{sla_version}"[:80]
