@@ -98,6 +98,12 @@ def run(machine: Any, ticket_id: str, steps: list[dict[str, Any]], version: str 
         time.sleep(0.2)
 
 
+def transitions(machine: Any, execution: dict[str, Any]) -> int:
+    """State transitions, as Step Functions bills them: one per state entered."""
+    history = machine["sfn"].get_execution_history(executionArn=execution["executionArn"], maxResults=1000)
+    return sum(1 for event in history["events"] if event["type"].endswith("StateEntered"))
+
+
 def alerts(machine: Any) -> list[dict[str, Any]]:
     received = machine["sqs"].receive_message(QueueUrl=machine["queue"], MaxNumberOfMessages=10, WaitTimeSeconds=1)
     messages = [json.loads(json.loads(m["Body"])["Message"]) for m in received.get("Messages", [])]
@@ -115,6 +121,7 @@ def test_a_breach_escalates_level_by_level_and_alerts_the_supervisors(machine):
     put_ticket(machine, "t-breach")
     finished = run(machine, "t-breach", ladder(1))
     assert finished["status"] == "SUCCEEDED"
+    assert transitions(machine, finished) == 20  # the cost quoted in docs/tickets-and-sla.md
     item = ticket(machine, "t-breach")
     assert item["escalation_level"]["N"] == "2" and item["priority"]["S"] == "high"
     assert [(a["level"], a["notify"]) for a in alerts(machine)] == [(1, "leader"), (2, "admin")]
@@ -128,7 +135,9 @@ def test_a_breach_escalates_level_by_level_and_alerts_the_supervisors(machine):
 
 def test_a_target_met_before_its_due_time_escalates_nothing(machine):
     put_ticket(machine, "t-met", first_response_at={"S": "2026-11-25T10:00:00Z"})
-    assert run(machine, "t-met", ladder(1))["status"] == "SUCCEEDED"
+    finished = run(machine, "t-met", ladder(1))
+    assert finished["status"] == "SUCCEEDED"
+    assert transitions(machine, finished) == 8
     assert "escalation_level" not in ticket(machine, "t-met")
     assert alerts(machine) == []
 
