@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from tests.bench.counting import DynamoDbRequests
+from tests.e2e.wire import free_port, local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT / "layers/shopdesk"))
@@ -31,14 +29,6 @@ IMPORT_RUNS = 9  # medians of nine fresh interpreters; single runs swing by ±5%
 
 def row(figure: str, value: str, target: str) -> None:
     print(f"{figure:<58} {value:>26}   target {target}")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # --- requests per message and per assignment (in-process handlers against moto) ------------------
@@ -195,28 +185,14 @@ async def deliver(stack: dict[str, Any]) -> tuple[list[float], list[float]]:
 
     async with aiohttp.ClientSession() as http:
         api = Api(http, stack)
-        admin_login = next(login for login in stack["logins"] if login["role"] == "admin")
-        admin = await api.login(admin_login["username"], admin_login["password"])
-        await admin.call("PUT", "/admin/groups/bench", {"name": "bench", "keywords": ["压测"]})
-        await admin.call(
-            "POST",
-            "/admin/agents",
-            {
-                "username": "bench-agent",
-                "name": "压测",
-                "password": "Bench-pass-2026",
-                "group_ids": ["bench"],
-                "capacity": 50,
-            },
-        )
-        agent = await api.login("bench-agent", "Bench-pass-2026")
+        _, keyword, (agent,) = await api.group_with_agents(1, password="Bench-pass-2026", capacity=50)
         await agent.call("PUT", "/agent/status", {"status": "online"})
         agent_socket = await agent.socket()
         visitor, _ = await api.visitor()
         socket = await visitor.socket()
         await socket.send("openSession")
         session_id = (await socket.wait_for("session"))[0]["session"]["session_id"]
-        await socket.say(session_id, "压测开始")
+        await socket.say(session_id, keyword)
         await agent_socket.wait_for("message")
         # Each message is paired with a floor sample taken at the same moment, on a table of the same size.
         floor = Floor(stack, session_id)
@@ -260,36 +236,10 @@ class Floor:
 
 
 def embedded_stack() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        ready = Path(folder) / "ready.json"
-        command = [
-            sys.executable,
-            "-m",
-            "infra.local.run",
-            "--ready-file",
-            str(ready),
-            "--web-port",
-            str(free_port()),
-            "--api-port",
-            str(free_port()),
-            "--moto-port",
-            str(free_port()),
-            "--store-id",
-            "bench",
-        ]
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            while not ready.exists():
-                if process.poll() is not None:
-                    raise RuntimeError("the local stack did not start")
-                time.sleep(0.2)
-            stack = json.loads(ready.read_text())
-            raise_rate_limit(stack)
-            latencies, floor_samples = asyncio.run(deliver(stack))
-            peak = peak_rss_mb(process.pid)
-        finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+    with local_stack(subprocess.DEVNULL, "--store-id", "bench") as (stack, process):
+        raise_rate_limit(stack)
+        latencies, floor_samples = asyncio.run(deliver(stack))
+        peak = peak_rss_mb(process.pid)
     p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
     f50, f99 = percentile(floor_samples, 0.5) * 1000, percentile(floor_samples, 0.99) * 1000
     row(f"customer -> agent delivery over {MESSAGES} messages", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms", "-")

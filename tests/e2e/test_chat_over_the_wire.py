@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,32 +20,11 @@ def run(coroutine: Any) -> Any:
         return worker.submit(asyncio.run, coroutine).result()
 
 
-async def new_group_with_agents(api: Api, stack: dict[str, Any], count: int) -> tuple[str, str, list[Api]]:
-    """A skill group of its own, so tests sharing the stack never route into each other's agents."""
-    admin_login = next(login for login in stack["logins"] if login["role"] == "admin")
-    admin = await api.login(admin_login["username"], admin_login["password"])
-    group_id = f"g{uuid.uuid4().hex[:8]}"
-    keyword = f"暗号{group_id}"
-    status, _ = await admin.call("PUT", f"/admin/groups/{group_id}", {"name": group_id, "keywords": [keyword]})
-    assert status == 200
-    agents = []
-    for n in range(count):
-        username = f"{group_id}-{n}"
-        status, body = await admin.call(
-            "POST",
-            "/admin/agents",
-            {"username": username, "name": f"客服{n}", "password": "Wire-pass-2026", "group_ids": [group_id]},
-        )
-        assert status == 201, body
-        agents.append(await api.login(username, "Wire-pass-2026"))
-    return group_id, keyword, agents
-
-
 def test_a_customer_and_an_agent_chat_in_real_time(local_stack):
     async def scenario() -> None:
         async with aiohttp.ClientSession() as http:
             api = Api(http, local_stack)
-            group_id, keyword, (agent,) = await new_group_with_agents(api, local_stack, 1)
+            group_id, keyword, (agent,) = await api.group_with_agents(1)
             await agent.call("PUT", "/agent/status", {"status": "online"})
             agent_socket = await agent.socket()
             visitor, visitor_id = await api.visitor()
@@ -85,7 +63,7 @@ def test_a_duplicate_send_is_stored_once(local_stack):
     async def scenario() -> None:
         async with aiohttp.ClientSession() as http:
             api = Api(http, local_stack)
-            _, keyword, (agent,) = await new_group_with_agents(api, local_stack, 1)
+            _, keyword, (agent,) = await api.group_with_agents(1)
             await agent.call("PUT", "/agent/status", {"status": "online"})
             visitor, _ = await api.visitor()
             socket = await visitor.socket()
@@ -105,7 +83,7 @@ def test_a_customer_who_reconnects_mid_conversation_gets_what_they_missed(local_
     async def scenario() -> None:
         async with aiohttp.ClientSession() as http:
             api = Api(http, local_stack)
-            _, keyword, (agent,) = await new_group_with_agents(api, local_stack, 1)
+            _, keyword, (agent,) = await api.group_with_agents(1)
             await agent.call("PUT", "/agent/status", {"status": "online"})
             agent_socket = await agent.socket()
             visitor, _ = await api.visitor()
@@ -140,7 +118,7 @@ def test_two_agents_racing_for_one_session_have_one_winner(local_stack):
     async def scenario() -> None:
         async with aiohttp.ClientSession() as http:
             api = Api(http, local_stack)
-            _, keyword, agents = await new_group_with_agents(api, local_stack, 2)
+            _, keyword, agents = await api.group_with_agents(2)
             visitor, _ = await api.visitor()
             socket = await visitor.socket()
             await socket.send("openSession")
@@ -169,7 +147,7 @@ def test_two_agents_accepting_the_same_offline_message_have_one_winner(local_sta
     async def scenario() -> None:
         async with aiohttp.ClientSession() as http:
             api = Api(http, local_stack)
-            _, keyword, agents = await new_group_with_agents(api, local_stack, 2)
+            _, keyword, agents = await api.group_with_agents(2)
             visitor, _ = await api.visitor()
             status, left = await visitor.call(
                 "POST", "/offline-messages", {"text": f"{keyword} 请回电", "contact": "微信 abc"}

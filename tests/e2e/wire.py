@@ -4,12 +4,52 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
 import uuid
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
 
 import aiohttp
 
+ROOT = Path(__file__).resolve().parents[2]
 FRAME_TIMEOUT = 10
+START_TIMEOUT = 90
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def local_stack(log: IO[Any] | int, *options: str) -> Iterator[tuple[dict[str, Any], subprocess.Popen[bytes]]]:
+    """The local stack as `make run` starts it, on free ports; yields its ready file and its process."""
+    with tempfile.TemporaryDirectory() as folder:
+        ready = Path(folder) / "ready.json"
+        ports = ["--web-port", str(free_port()), "--api-port", str(free_port()), "--moto-port", str(free_port())]
+        command = [sys.executable, "-m", "infra.local.run", *ports, "--ready-file", str(ready), *options]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not ready.exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the local stack did not start")
+                time.sleep(0.2)
+            yield json.loads(ready.read_text()), process
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 class Api:
@@ -34,6 +74,31 @@ class Api:
         status, body = await self.call("POST", "/visitor/token", {})
         assert status == 200, body
         return Api(self.http, self.stack, body["token"]), body["visitor_id"]
+
+    async def group_with_agents(
+        self, count: int, password: str = "Wire-pass-2026", capacity: int = 5
+    ) -> tuple[str, str, list[Api]]:
+        """A skill group of its own, with its keyword and logged-in agents: users of one stack never mix."""
+        admin_login = next(login for login in self.stack["logins"] if login["role"] == "admin")
+        admin = await self.login(admin_login["username"], admin_login["password"])
+        group_id = f"g{uuid.uuid4().hex[:8]}"
+        keyword = f"暗号{group_id}"
+        status, _ = await admin.call("PUT", f"/admin/groups/{group_id}", {"name": group_id, "keywords": [keyword]})
+        assert status == 200
+        agents = []
+        for n in range(count):
+            username = f"{group_id}-{n}"
+            new_agent = {
+                "username": username,
+                "name": f"客服{n}",
+                "password": password,
+                "group_ids": [group_id],
+                "capacity": capacity,
+            }
+            status, body = await admin.call("POST", "/admin/agents", new_agent)
+            assert status == 201, body
+            agents.append(await self.login(username, password))
+        return group_id, keyword, agents
 
     async def socket(self) -> Socket:
         ws = await self.http.ws_connect(f"{self.stack['ws_url']}?token={self.token}")
