@@ -190,8 +190,7 @@ async def deliver(stack: dict[str, Any]) -> tuple[list[float], list[float]]:
         agent_socket = await agent.socket()
         visitor, _ = await api.visitor()
         socket = await visitor.socket()
-        await socket.send("openSession")
-        session_id = (await socket.wait_for("session"))[0]["session"]["session_id"]
+        session_id = await socket.open_session()
         await socket.say(session_id, keyword)
         await agent_socket.wait_for("message")
         # Each message is paired with a floor sample taken at the same moment, on a table of the same size.

@@ -29,9 +29,7 @@ def test_a_customer_and_an_agent_chat_in_real_time(local_stack):
             agent_socket = await agent.socket()
             visitor, visitor_id = await api.visitor()
             visitor_socket = await visitor.socket()
-            await visitor_socket.send("openSession", channel="web", page="https://shop.example/item/1")
-            (opened,) = await visitor_socket.wait_for("session")
-            session_id = opened["session"]["session_id"]
+            session_id = await visitor_socket.open_session(channel="web", page="https://shop.example/item/1")
             # The customer's first words route the chat to the group and its agent
             ack = await visitor_socket.say(session_id, f"你好，我想问{keyword}")
             assert ack["seq"] == 1
@@ -67,8 +65,7 @@ def test_a_duplicate_send_is_stored_once(local_stack):
             await agent.call("PUT", "/agent/status", {"status": "online"})
             visitor, _ = await api.visitor()
             socket = await visitor.socket()
-            await socket.send("openSession")
-            session_id = (await socket.wait_for("session"))[0]["session"]["session_id"]
+            session_id = await socket.open_session()
             first = await socket.say(session_id, keyword, client_msg_id="same-id")
             again = await socket.say(session_id, keyword, client_msg_id="same-id")
             assert (first["seq"], first["duplicate"], again["seq"], again["duplicate"]) == (1, False, 1, True)
@@ -88,8 +85,7 @@ def test_a_customer_who_reconnects_mid_conversation_gets_what_they_missed(local_
             agent_socket = await agent.socket()
             visitor, _ = await api.visitor()
             socket = await visitor.socket()
-            await socket.send("openSession")
-            session_id = (await socket.wait_for("session"))[0]["session"]["session_id"]
+            session_id = await socket.open_session()
             await socket.say(session_id, keyword)
             await agent_socket.wait_for("message")
             seen = max(f["message"]["seq"] for f in socket.of_type("message"))
@@ -121,8 +117,7 @@ def test_two_agents_racing_for_one_session_have_one_winner(local_stack):
             _, keyword, agents = await api.group_with_agents(2)
             visitor, _ = await api.visitor()
             socket = await visitor.socket()
-            await socket.send("openSession")
-            session_id = (await socket.wait_for("session"))[0]["session"]["session_id"]
+            session_id = await socket.open_session()
             await socket.say(session_id, keyword)
             assert (await socket.wait_for_status("queued"))["queue_position"] == 1
             # Both agents come online at once: each drains the queue, and only one may take the session

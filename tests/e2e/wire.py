@@ -138,6 +138,12 @@ class Socket:
 
         return await asyncio.wait_for(enough(), FRAME_TIMEOUT)
 
+    async def open_session(self, **fields: Any) -> str:
+        """Opens (or resumes) the visitor's session and returns its id."""
+        before = len(self.of_type("session"))
+        await self.send("openSession", **fields)
+        return str((await self.wait_for("session", before + 1))[-1]["session"]["session_id"])
+
     async def say(self, session_id: str, text: str, client_msg_id: str | None = None) -> dict[str, Any]:
         client_msg_id = client_msg_id or uuid.uuid4().hex
         before = len([f for f in self.frames if f.get("type") == "ack" and f.get("client_msg_id") == client_msg_id])

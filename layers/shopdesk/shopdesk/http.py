@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -15,8 +14,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from shopdesk.auth import Principal
 from shopdesk.container import Container
 from shopdesk.errors import DomainError, Forbidden
-
-logger = Logger(child=True)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200

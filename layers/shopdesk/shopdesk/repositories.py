@@ -9,6 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from shopdesk import keys
+from shopdesk.errors import NotFound
 from shopdesk.models import (
     AgentModel,
     ConnectionModel,
@@ -73,6 +74,12 @@ class AgentRepository:
             return AgentModel.get(keys.agent_pk(agent_id), keys.PROFILE_SK, consistent_read=True)
         except DoesNotExist:
             return None
+
+    def require(self, agent_id: str) -> AgentModel:
+        agent = self.get(agent_id)
+        if agent is None:
+            raise NotFound("No such agent.", agent_id=agent_id)
+        return agent
 
     def many(self, agent_ids: Iterable[str]) -> list[AgentModel]:
         wanted = list(dict.fromkeys(agent_ids))

@@ -369,7 +369,7 @@ class ChatService:
 
     def accept(self, principal: Principal, session_id: str) -> SessionModel:
         session = self.session(session_id)
-        agent = self._require_agent(principal.user_id)
+        agent = self._agents.require(principal.user_id)
         if session.group_id not in (agent.group_ids or []) and not principal.has_role("leader", "admin"):
             raise NotParticipant("This session waits in a group you are not in.")
         if session.status not in ("queued", "offline"):
@@ -398,9 +398,9 @@ class ChatService:
         if not reason.strip():
             raise ValidationFailed("A transfer needs a reason.", field="reason")
         session = self._active_for(principal, session_id)
-        from_agent = self._require_agent(session.agent_id)
+        from_agent = self._agents.require(session.agent_id)
         if to_agent_id:
-            target = self._require_agent(to_agent_id)
+            target = self._agents.require(to_agent_id)
             if target.agent_id == from_agent.agent_id:
                 raise ValidationFailed("The session is already with this agent.", field="to_agent_id")
             self._move(session, from_agent, target)
@@ -536,12 +536,6 @@ class ChatService:
         if session.status != "active":
             raise SessionClosed("The session is not active.")
         return session
-
-    def _require_agent(self, agent_id: str) -> AgentModel:
-        agent = self._agents.get(agent_id)
-        if agent is None:
-            raise NotFound("No such agent.", agent_id=agent_id)
-        return agent
 
     def _check_writable(self, principal: Principal, session: SessionModel) -> None:
         if principal.is_visitor:

@@ -10,14 +10,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
 from shopdesk.auth import Principal
 from shopdesk.container import Container
 from shopdesk.errors import DomainError, FrameTooLarge, InvalidJson, UnknownRoute, ValidationFailed
-
-logger = Logger(child=True)
 
 Handler = Callable[["SocketRequest"], dict[str, Any] | None]
 

@@ -9,12 +9,11 @@ from shopdesk import keys
 from shopdesk.assignment import Assigner
 from shopdesk.config import Settings
 from shopdesk.db import TransactionFailed, transaction
-from shopdesk.errors import Conflict, NotFound, ValidationFailed
+from shopdesk.errors import Conflict, ValidationFailed
 from shopdesk.models import AgentModel, GroupModel, PresenceModel
 from shopdesk.repositories import AgentRepository, GroupRepository
 
 STATUSES = ("online", "away", "offline")
-ROLES = ("agent", "leader", "admin")
 
 
 class StaffService:
@@ -185,10 +184,7 @@ class StaffService:
         return group
 
     def require(self, agent_id: str) -> AgentModel:
-        agent = self._agents.get(agent_id)
-        if agent is None:
-            raise NotFound("No such agent.", agent_id=agent_id)
-        return agent
+        return self._agents.require(agent_id)
 
     def _known_groups(self, group_ids: Sequence[str]) -> list[GroupModel]:
         groups = []
