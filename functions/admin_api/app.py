@@ -1,4 +1,4 @@
-"""Store administration: staff accounts, skill groups, store-wide quick replies."""
+"""Store administration: staff accounts, skill groups, store-wide quick replies, SLA settings."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 from shopdesk.container import Container
 from shopdesk.http import create_app, page_size, principal_of
+from shopdesk.sla_policies import SlaSettings
 from shopdesk.views import agent_view
 
 logger = Logger()
@@ -52,6 +53,59 @@ class StoreQuickReply(BaseModel):
     title: str = Field(min_length=1, max_length=60)
     text: str = Field(min_length=1, max_length=1000)
     keywords: list[Keyword] = Field(default_factory=list, max_length=20)
+
+
+Minutes = Annotated[float, Field(gt=0, le=60 * 24 * 60)]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+
+
+Weekday = Literal["0", "1", "2", "3", "4", "5", "6"]
+
+
+class Policy(BaseModel):
+    first_response_minutes: Minutes
+    resolution_minutes: Minutes
+    business_hours: bool = False
+
+
+class Rung(BaseModel):
+    level: int = Field(ge=1, le=5)
+    after_minutes: Annotated[float, Field(ge=0, le=60 * 24 * 30)]
+    notify: Literal["leader", "admin"]
+    raise_priority: bool = False
+
+
+class SlaSettingsBody(BaseModel):
+    timezone: str = Field(default="Asia/Shanghai", min_length=1, max_length=64)
+    weekly: dict[
+        Literal["0", "1", "2", "3", "4", "5", "6"], Annotated[list[ClockTime], Field(min_length=2, max_length=2)]
+    ]
+    holidays: list[Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(default_factory=list, max_length=100)
+    policies: dict[Literal["low", "normal", "high", "urgent"], Policy]
+    ladder: list[Rung] = Field(min_length=1, max_length=5)
+    at_risk_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    retention_days: int = Field(default=90, ge=1, le=3650)
+
+
+@app.get("/admin/sla", summary="SLA targets, business calendar and escalation ladder", tags=["admin"])
+def get_sla() -> dict[str, Any]:
+    principal_of(app).require("admin", "leader")
+    return container.sla_policies.current()
+
+
+@app.put("/admin/sla", summary="Set SLA targets, business calendar and escalation ladder", tags=["admin"])
+def put_sla(body: Annotated[SlaSettingsBody, Body()]) -> dict[str, Any]:
+    principal_of(app).require("admin")
+    wanted = SlaSettings(
+        timezone=body.timezone,
+        weekly={day: list(window) for day, window in body.weekly.items()},
+        holidays=body.holidays,
+        policies={priority: policy.model_dump() for priority, policy in body.policies.items()},
+        ladder=[rung.model_dump() for rung in body.ladder],
+        at_risk_minutes=body.at_risk_minutes,
+        retention_days=body.retention_days,
+    )
+    return container.sla_policies.update(wanted)
 
 
 @app.get("/admin/agents", summary="All staff, paginated", tags=["admin"])

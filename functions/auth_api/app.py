@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -64,6 +64,19 @@ def visitor_token(body: Annotated[VisitorTokenRequest, Body()]) -> dict[str, Any
     shop_user = (body.shop_user.user_id, body.shop_user.ts, body.shop_user.signature) if body.shop_user else None
     token, visitor_id, lifetime = container.visitor_ids.issue(body.visitor_token, shop_user, body.name)
     return {"token": token, "visitor_id": visitor_id, "expires_in": lifetime}
+
+
+@app.get("/ticket-link/<ticket_id>", summary="A ticket by its link, for the customer", tags=["visitor"])
+def ticket_link(
+    ticket_id: Annotated[str, Path(min_length=1, max_length=64)],
+    key: Annotated[str, Query(min_length=1, max_length=64)],
+) -> dict[str, Any]:
+    ticket = container.tickets.by_link(ticket_id, key)
+    events = container.tickets.timeline(None, ticket, 200, None).items
+    return {
+        "ticket": container.tickets.view(ticket, public=True),
+        "timeline": [container.tickets.event_view(e) for e in events],
+    }
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

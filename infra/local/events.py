@@ -1,8 +1,10 @@
-"""Drives the functions' Schedule and SQS events, which neither moto nor a Docker-less stack fires.
+"""Drives the functions' Schedule, SQS and SNS events, which neither moto nor a Docker-less stack fires.
 
 Schedules run from an injectable clock and sleep, so tests never wait. SQS sources poll their
 queue like Lambda's event source mapping: delete what succeeded, leave the rest to come back after
-the visibility timeout (and reach the dead-letter queue after maxReceiveCount), as on AWS.
+the visibility timeout (and reach the dead-letter queue after maxReceiveCount), as on AWS. SNS
+sources subscribe an HTTP endpoint of the local gateway to their topic, with the event's
+FilterPolicy, and turn each notification posted there into the event Lambda's SNS trigger sends.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from infra.local.handlers import LambdaRuntime
 from infra.local.provision import Resources
-from infra.local.template import RateExpression, ScheduleSpec, SqsSourceSpec
+from infra.local.template import RateExpression, ScheduleSpec, SnsSourceSpec, SqsSourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -280,3 +282,145 @@ class SqsPoller:
             except Exception:
                 log.exception("polling %s failed", self.binding.queue_url)
                 await sleep(retry_delay)
+
+
+# --------------------------------------------------------------------------- SNS
+
+
+@dataclass(frozen=True)
+class SnsBinding:
+    spec: SnsSourceSpec
+    topic_arn: str
+    filter_policy: dict[str, Any] | None
+
+
+def sns_bindings(resources: Resources) -> list[SnsBinding]:
+    """Each SNS event with its topic's ARN (a topic's Ref) and its FilterPolicy resolved."""
+    return [
+        SnsBinding(
+            spec,
+            resources.refs[spec.topic],
+            None if spec.filter_policy is None else resources.resolve(spec.filter_policy),
+        )
+        for spec in resources.template.sns_sources
+    ]
+
+
+def subscription_attributes(binding: SnsBinding) -> dict[str, str]:
+    """The Subscribe attributes: the event's filter, and the JSON envelope that carries the attributes."""
+    attributes = {"RawMessageDelivery": "false"}
+    if binding.filter_policy is not None:
+        attributes["FilterPolicy"] = json.dumps(binding.filter_policy)
+    if binding.spec.filter_policy_scope is not None:
+        attributes["FilterPolicyScope"] = binding.spec.filter_policy_scope
+    return attributes
+
+
+def sns_record(notification: dict[str, Any], *, subscription_arn: str) -> dict[str, Any]:
+    """An SNS HTTP(S) notification as the record Lambda's SNS trigger sends.
+
+    Lambda spells two keys differently from the HTTP body (``SigningCertUrl``, ``UnsubscribeUrl``),
+    and always has ``Subject`` (null when there is none) and ``MessageAttributes`` (maybe empty).
+    """
+    return {
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription_arn,
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": notification["MessageId"],
+            "TopicArn": notification["TopicArn"],
+            "Subject": notification.get("Subject"),
+            "Message": notification["Message"],
+            "Timestamp": notification["Timestamp"],
+            "SignatureVersion": notification.get("SignatureVersion", "1"),
+            "Signature": notification.get("Signature", ""),
+            "SigningCertUrl": notification.get("SigningCertURL", ""),
+            "UnsubscribeUrl": notification.get("UnsubscribeURL", ""),
+            "MessageAttributes": dict(notification.get("MessageAttributes") or {}),
+        },
+    }
+
+
+def sns_event(notification: dict[str, Any], *, subscription_arn: str) -> dict[str, Any]:
+    """Lambda invokes an SNS subscriber with one record per notification."""
+    return {"Records": [sns_record(notification, subscription_arn=subscription_arn)]}
+
+
+class SnsSource:
+    """One SNS event: its topic subscription, and the invocations of the function it triggers.
+
+    The notifications come in through the gateway (``POST /_local/sns/<Function>?event=<Event>``);
+    the gateway answers at once and leaves ``deliver`` to run in the background, because moto posts
+    from inside the Publish call, and the publisher may be moto's own Step Functions interpreter.
+    """
+
+    def __init__(self, binding: SnsBinding, runtime: LambdaRuntime, sns_client: Any) -> None:
+        self.binding = binding
+        self._runtime = runtime
+        self._sns = sns_client
+        self.subscription_arn: str | None = None
+        self._warned_attributes = False
+
+    @property
+    def function(self) -> str:
+        return self.binding.spec.function
+
+    @property
+    def event_name(self) -> str:
+        return self.binding.spec.event
+
+    def subscribe(self, endpoint: str) -> str:
+        """Subscribe ``endpoint`` (http or https) to the topic; returns the subscription's ARN."""
+        protocol = endpoint.partition(":")[0]
+        response = self._sns.subscribe(
+            TopicArn=self.binding.topic_arn,
+            Protocol=protocol,
+            Endpoint=endpoint,
+            Attributes=subscription_attributes(self.binding),
+            ReturnSubscriptionArn=True,
+        )
+        self.subscription_arn = str(response["SubscriptionArn"])
+        return self.subscription_arn
+
+    def unsubscribe(self) -> None:
+        if self.subscription_arn is not None:
+            self._sns.unsubscribe(SubscriptionArn=self.subscription_arn)
+            self.subscription_arn = None
+
+    async def confirm(self, confirmation: dict[str, Any]) -> None:
+        """Answer a SubscriptionConfirmation (LocalStack and AWS send one; moto does not)."""
+        try:
+            response = await asyncio.to_thread(
+                self._sns.confirm_subscription,
+                TopicArn=confirmation.get("TopicArn", self.binding.topic_arn),
+                Token=confirmation["Token"],
+            )
+            self.subscription_arn = str(response.get("SubscriptionArn") or self.subscription_arn)
+        except Exception:
+            log.exception("could not confirm %s.%s's subscription to its topic", self.function, self.event_name)
+
+    async def deliver(self, notification: dict[str, Any], subscription_arn: str | None = None) -> Any:
+        """Invoke the function with the notification as an SNS event; failures are logged, as Lambda's are."""
+        arn = subscription_arn or self.subscription_arn or f"{self.binding.topic_arn}:local"
+        attribute_filter = self.binding.filter_policy and self.binding.spec.filter_policy_scope != "MessageBody"
+        if attribute_filter and "MessageAttributes" not in notification and not self._warned_attributes:
+            self._warned_attributes = True
+            log.warning(
+                "%s.%s: a notification matched its FilterPolicy but came without MessageAttributes "
+                "(moto leaves them out of HTTP deliveries)",
+                self.function,
+                self.event_name,
+            )
+        try:
+            event = sns_event(notification, subscription_arn=arn)
+            log.info("SNS %s -> %s", notification.get("MessageId"), self.function)
+            return await self._runtime.invoke(self.function, event)
+        except Exception:
+            log.exception(
+                "%s failed on SNS message %s from %s",
+                self.function,
+                notification.get("MessageId"),
+                self.binding.topic_arn,
+            )
+            return None

@@ -1,5 +1,6 @@
 """The local API Gateway, on one port: the REST API, the WebSocket API with its @connections
-management API, and a small control API for tests; plus the static web server on another port.
+management API, and a small control API for tests and for SNS deliveries; plus the static web
+server on another port.
 
 Events and responses follow API Gateway's REST (v1) proxy and WebSocket formats, so the handlers
 run unchanged. What is served comes from the template: REST routes from the functions' Api events,
@@ -28,7 +29,7 @@ from urllib.parse import unquote
 from aiohttp import WSCloseCode, WSMsgType, web
 from multidict import CIMultiDict
 
-from infra.local.events import ScheduleRunner, SqsPoller
+from infra.local.events import ScheduleRunner, SnsSource, SqsPoller
 from infra.local.handlers import LambdaRuntime
 from infra.local.provision import Resources
 from infra.local.template import CorsConfig, RestApiSpec, RestRoute, WebSocketApiSpec, WebSocketAuthorizer
@@ -284,11 +285,15 @@ class Gateway:
         *,
         schedules: ScheduleRunner | None = None,
         pollers: Sequence[SqsPoller] = (),
+        sns_sources: Sequence[SnsSource] = (),
     ) -> None:
         self.settings = settings
         self.runtime = runtime
         self.schedules = schedules
         self.pollers = list(pollers)
+        self.sns_sources = list(sns_sources)
+        # SNS deliveries run after their POST is answered; kept here so they are not collected mid-run.
+        self._background: set[asyncio.Task[Any]] = set()
         self.connections: dict[str, Connection] = {}
         self.router = RestRouter(settings.rest_api.routes if settings.rest_api else ())
         self._socket_paths = {"ws"} | ({settings.websocket_stage} if settings.websocket_stage else set())
@@ -297,7 +302,28 @@ class Gateway:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         app.on_shutdown.append(self._close_connections)
+        app.on_shutdown.append(self._finish_background)
         return app
+
+    def sns_path(self, source: SnsSource) -> str:
+        """Where ``source``'s topic posts its notifications (under the /_local control API)."""
+        return f"/_local/sns/{source.function}?event={source.event_name}"
+
+    def _in_background(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def background_idle(self) -> None:
+        """Wait until the SNS deliveries under way have finished (for tests and for shutdown)."""
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _finish_background(self, _app: web.Application) -> None:
+        try:
+            await asyncio.wait_for(self.background_idle(), self.settings.integration_timeout)
+        except TimeoutError:
+            log.warning("%d SNS deliveries still running at shutdown", len(self._background))
 
     async def _invoke(self, function_id: str, event: Any) -> Any:
         return await asyncio.wait_for(self.runtime.invoke(function_id, event), self.settings.integration_timeout)
@@ -683,7 +709,51 @@ class Gateway:
             return _json_response(200, {"results": [dataclasses.asdict(result) for result in results]})
         if request.method == "GET" and segments == ["connections"]:
             return _json_response(200, {"connections": sorted(self.connections)})
+        if request.method == "POST" and len(segments) == 2 and segments[0] == "sns":
+            return await self._sns(request, segments[1], request.query.get("event"))
         return _json_response(404, {"message": "unknown control endpoint"})
+
+    async def _sns(self, request: web.Request, function_id: str, event_name: str | None) -> web.StreamResponse:
+        """An SNS HTTP(S) delivery for ``function_id``'s SNS event: answered at once, invoked afterwards.
+
+        SNS (and moto, which posts from inside the Publish call) waits for this answer; invoking the
+        function first would hold the publisher for as long as the function runs.
+        """
+        source = next(
+            (
+                source
+                for source in self.sns_sources
+                if source.function == function_id and event_name in (None, source.event_name)
+            ),
+            None,
+        )
+        if source is None:
+            return _json_response(
+                404, {"message": f"{function_id} has no SNS event{f' {event_name}' if event_name else ''}"}
+            )
+        try:
+            # SNS posts JSON as text/plain, so the content type says nothing.
+            message = json.loads(await request.read())
+        except ValueError:
+            return _json_response(400, {"message": "the body is not an SNS message"})
+        kind = request.headers.get("x-amz-sns-message-type") or (
+            message.get("Type") if isinstance(message, dict) else None
+        )
+        if not isinstance(message, dict) or kind not in (
+            "Notification",
+            "SubscriptionConfirmation",
+            "UnsubscribeConfirmation",
+        ):
+            return _json_response(400, {"message": "the body is not an SNS message"})
+        if kind == "SubscriptionConfirmation":
+            self._in_background(source.confirm(message))
+        elif kind == "Notification":
+            if not all(isinstance(message.get(key), str) for key in ("MessageId", "TopicArn", "Message", "Timestamp")):
+                return _json_response(
+                    400, {"message": "an SNS notification needs MessageId, TopicArn, Message and Timestamp"}
+                )
+            self._in_background(source.deliver(message, request.headers.get("x-amz-sns-subscription-arn")))
+        return web.Response(status=200)
 
 
 # --------------------------------------------------------------------------- web

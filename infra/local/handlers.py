@@ -66,7 +66,16 @@ def load_handler(code_dir: Path, handler: str, name: str) -> Handler:
     sibling files work; those siblings are then dropped from sys.modules, so another function's
     file of the same name is not mistaken for them.
     """
-    code_dir = code_dir.resolve()
+    with _LOADING:
+        return _load_handler(code_dir.resolve(), handler, name)
+
+
+# Copies of one function load in parallel when requests arrive together; one copy's clean-up of
+# sys.modules must not remove another copy's module while it is still executing.
+_LOADING = threading.Lock()
+
+
+def _load_handler(code_dir: Path, handler: str, name: str) -> Handler:
     module_path, dot, attribute = handler.rpartition(".")
     if not dot or not module_path:
         raise HandlerLoadError(f"Handler {handler!r} must be module.function")

@@ -16,15 +16,19 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import threading
+import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+import requests
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
+from moto.sns.models import Subscription
 from werkzeug.serving import BaseWSGIServer, make_server
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -84,8 +88,66 @@ def serialise_dynamodb(app: WsgiApp) -> WsgiApp:
     return wrapped
 
 
+def sns_http_notifications_with_attributes() -> None:
+    """moto posts HTTP(S) notifications without their MessageAttributes (and without SNS's x-amz-sns-*
+    headers), though it filters on them; SNS and LocalStack send both, and SNS-triggered handlers read them."""
+    if getattr(Subscription.publish, "with_attributes", False):
+        return
+    publish = Subscription.publish
+
+    def with_attributes(
+        self: Subscription,
+        message: str,
+        message_id: str,
+        subject: str | None = None,
+        message_attributes: dict[str, Any] | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+        message_structure: str | None = None,
+    ) -> None:
+        if self.protocol not in ("http", "https"):
+            publish(
+                self, message, message_id, subject, message_attributes, group_id, deduplication_id, message_structure
+            )
+            return
+        matcher = self._filter_policy_matcher
+        if matcher is not None and not matcher.matches(message_attributes, message):
+            return
+        if message_structure == "json":
+            message = self._parse_message_structure(message, self.protocol)
+        requests.post(
+            self.endpoint,
+            json=self.get_post_data(message, message_id, subject, message_attributes=message_attributes),
+            headers={
+                "Content-Type": "text/plain; charset=UTF-8",
+                "x-amz-sns-message-type": "Notification",
+                "x-amz-sns-message-id": message_id,
+                "x-amz-sns-topic-arn": self.topic.arn,
+                "x-amz-sns-subscription-arn": self.arn,
+            },
+            timeout=30,
+        )
+
+    with_attributes.with_attributes = True  # type: ignore[attr-defined]
+    Subscription.publish = with_attributes  # type: ignore[method-assign]
+
+
+def enable_step_functions(url: str) -> None:
+    """moto runs real ASL only when asked, for machines created afterwards; its service tasks then
+    call back on MOTO_PORT."""
+    request = urllib.request.Request(
+        f"{url}/moto-api/config",
+        data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
 def make_backend(host: str, port: int) -> BaseWSGIServer:
     cheaper_transaction_backups()
+    sns_http_notifications_with_attributes()
     app = serialise_dynamodb(DomainDispatcherApplication(create_backend_app))
     return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 

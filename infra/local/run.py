@@ -1,7 +1,7 @@
 """``make run``: the whole ShopDesk stack on this machine, without Docker.
 
 moto (or LocalStack) plays AWS; the real Lambda handlers run in this process behind the local
-API Gateway; schedules and SQS sources are driven from here; the web app is served next to it.
+API Gateway; schedules and SQS and SNS sources are driven from here; the web app is served next to it.
 Everything it creates is read from template.yaml.
 
     python -m infra.local.run [--backend moto|localstack] [--ready-file PATH] [--no-seed] ...
@@ -35,9 +35,10 @@ import botocore.session
 from aiohttp import web
 from localstack_client.config import get_service_endpoint
 
-from infra.local.events import ScheduleRunner, SqsPoller, schedule_bindings, sqs_bindings
+from infra.local.events import ScheduleRunner, SnsSource, SqsPoller, schedule_bindings, sns_bindings, sqs_bindings
 from infra.local.gateway import Gateway, GatewaySettings, create_web_app
 from infra.local.handlers import EnvironmentConflictError, LambdaRuntime, load_functions, merge_environments
+from infra.local.moto_backend import enable_step_functions
 from infra.local.provision import DEFAULT_REGION, DUMMY_CREDENTIALS, Backend, Resources
 from infra.local.template import Template, TemplateError, load_template
 
@@ -196,15 +197,7 @@ class MotoProcess:
         raise StartupError(f"moto server did not answer at {self.url} within {timeout:.0f} s (log: {self.log_path})")
 
     def enable_step_functions(self) -> None:
-        """moto runs real ASL only when asked; its service tasks then call back on MOTO_PORT."""
-        request = urllib.request.Request(
-            f"{self.url}/moto-api/config",
-            data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=5):
-            pass
+        enable_step_functions(self.url)
 
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:
@@ -361,6 +354,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     runners: list[web.AppRunner] = []
     tasks: list[asyncio.Task[None]] = []
     runtime: LambdaRuntime | None = None
+    subscribed: list[SnsSource] = []
     try:
         await asyncio.to_thread(moto.start)
         moto.enable_step_functions()
@@ -412,8 +406,14 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             for binding in sqs_bindings(resources)
             if binding.spec.enabled
         ]
-        gateway = Gateway(gateway_settings, runtime, schedules=schedules, pollers=pollers)
+        sns = Backend(backend_url, resources.region).client("sns")
+        sns_sources = [SnsSource(binding, runtime, sns) for binding in sns_bindings(resources) if binding.spec.enabled]
+        gateway = Gateway(gateway_settings, runtime, schedules=schedules, pollers=pollers, sns_sources=sns_sources)
         runners.append(await _start_site(gateway.app(), settings.host, settings.api_port))
+        # Only now: moto posts to the endpoint from inside Publish, and fails the Publish if nobody answers.
+        for source in sns_sources:
+            await asyncio.to_thread(source.subscribe, f"http://{host}:{settings.api_port}{gateway.sns_path(source)}")
+            subscribed.append(source)
         web_config = {
             "apiUrl": api_url,
             "wsUrl": ws_url,
@@ -450,6 +450,12 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         await stop.wait()
         print("\nStopping ShopDesk…", flush=True)
     finally:
+        # Before the gateway goes: a topic whose endpoint is gone fails every Publish on moto.
+        for source in subscribed:
+            try:
+                await asyncio.to_thread(source.unsubscribe)
+            except Exception:
+                log.warning("could not unsubscribe %s.%s from its topic", source.function, source.event_name)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

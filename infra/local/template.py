@@ -2,7 +2,7 @@
 
 It understands CloudFormation's short tags (``!Ref``, ``!Sub``, ``!GetAtt`` ...), evaluates the
 intrinsic functions the template uses, and extracts the functions, REST routes, WebSocket routes,
-schedules and SQS event sources, so nothing about the deployed shape is repeated by hand.
+schedules, and SQS and SNS event sources, so nothing about the deployed shape is repeated by hand.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -621,6 +621,21 @@ class SqsSourceSpec:
 
 
 @dataclass(frozen=True)
+class SnsSourceSpec:
+    """A ``Type: SNS`` event: ``topic`` is the logical id of the ``AWS::SNS::Topic`` it subscribes to.
+
+    ``filter_policy`` may still hold intrinsics; it is resolved when the subscription is made.
+    """
+
+    function: str
+    event: str
+    topic: str
+    filter_policy: dict[str, Any] | None
+    enabled: bool
+    filter_policy_scope: str | None = None
+
+
+@dataclass(frozen=True)
 class UnsupportedEvent:
     """A function event the local stack does not drive (for example DynamoDB streams)."""
 
@@ -640,6 +655,7 @@ class Template:
     websocket_apis: dict[str, WebSocketApiSpec]
     schedules: tuple[ScheduleSpec, ...]
     sqs_sources: tuple[SqsSourceSpec, ...]
+    sns_sources: tuple[SnsSourceSpec, ...]
     unsupported_events: tuple[UnsupportedEvent, ...]
 
     def of_type(self, resource_type: str) -> list[ResourceSpec]:
@@ -824,18 +840,19 @@ def parse_template(document: Mapping[str, Any], root: str | Path) -> Template:
         for resource in resources.values()
         if resource.type == SERVERLESS_FUNCTION
     }
-    routes, schedules, sources, unsupported = _events(functions, resources)
+    events = _events(functions, resources)
     return Template(
         root=Path(root).resolve(),
         document=document,
         parameters=dict(document.get("Parameters") or {}),
         resources=resources,
         functions=functions,
-        rest_apis=_rest_apis(resources, routes, globals_.get("Api") or {}),
+        rest_apis=_rest_apis(resources, events.routes, globals_.get("Api") or {}),
         websocket_apis=_websocket_apis(resources, functions),
-        schedules=tuple(schedules),
-        sqs_sources=tuple(sources),
-        unsupported_events=tuple(unsupported),
+        schedules=tuple(events.schedules),
+        sqs_sources=tuple(events.sqs_sources),
+        sns_sources=tuple(events.sns_sources),
+        unsupported_events=tuple(events.unsupported),
     )
 
 
@@ -918,13 +935,36 @@ def _enabled(properties: Mapping[str, Any]) -> bool:
     return bool(enabled) and str(properties.get("State", "ENABLED")).upper() != "DISABLED"
 
 
-def _events(
-    functions: Mapping[str, FunctionSpec], resources: Mapping[str, ResourceSpec]
-) -> tuple[list[RestRoute], list[ScheduleSpec], list[SqsSourceSpec], list[UnsupportedEvent]]:
-    routes: list[RestRoute] = []
-    schedules: list[ScheduleSpec] = []
-    sources: list[SqsSourceSpec] = []
-    unsupported: list[UnsupportedEvent] = []
+@dataclass
+class _Events:
+    """The functions' events, sorted by what drives them."""
+
+    routes: list[RestRoute] = field(default_factory=list)
+    schedules: list[ScheduleSpec] = field(default_factory=list)
+    sqs_sources: list[SqsSourceSpec] = field(default_factory=list)
+    sns_sources: list[SnsSourceSpec] = field(default_factory=list)
+    unsupported: list[UnsupportedEvent] = field(default_factory=list)
+
+
+def _sns_source(function: FunctionSpec, event: EventSpec, resources: Mapping[str, ResourceSpec]) -> SnsSourceSpec:
+    where = f"{function.logical_id}.Events.{event.name}"
+    props = event.properties
+    filter_policy = props.get("FilterPolicy")
+    if filter_policy is not None and not isinstance(filter_policy, dict):
+        raise TemplateError(f"{where}.FilterPolicy: expected a map of attribute names to rules, got {filter_policy!r}")
+    return SnsSourceSpec(
+        function=function.logical_id,
+        event=event.name,
+        topic=_target_of_type(props.get("Topic"), resources, SNS_TOPIC, f"{where}.Topic"),
+        filter_policy=filter_policy,
+        enabled=_enabled(props),
+        filter_policy_scope=_optional_str(props.get("FilterPolicyScope"), f"{where}.FilterPolicyScope"),
+    )
+
+
+def _events(functions: Mapping[str, FunctionSpec], resources: Mapping[str, ResourceSpec]) -> _Events:
+    found = _Events()
+    routes, schedules, sources, unsupported = found.routes, found.schedules, found.sqs_sources, found.unsupported
     for function in functions.values():
         for event in function.events.values():
             where = f"{function.logical_id}.Events.{event.name}"
@@ -973,9 +1013,11 @@ def _events(
                         enabled=_enabled(props),
                     )
                 )
+            elif event.type == "SNS":
+                found.sns_sources.append(_sns_source(function, event, resources))
             else:
                 unsupported.append(UnsupportedEvent(function.logical_id, event.name, event.type))
-    return routes, schedules, sources, unsupported
+    return found
 
 
 def _unquote(value: Any, where: str) -> str:

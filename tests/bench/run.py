@@ -35,12 +35,15 @@ def row(figure: str, value: str, target: str) -> None:
 
 
 def request_counts() -> None:
-    from infra.local.moto_backend import BackgroundBackend
+    from infra.local.moto_backend import BackgroundBackend, enable_step_functions
     from infra.local.provision import provision
     from infra.local.template import load_template
 
-    backend = BackgroundBackend("127.0.0.1", free_port()).start()
+    port = free_port()
+    backend = BackgroundBackend("127.0.0.1", port).start()
+    enable_step_functions(backend.url)  # the SLA machine runs for real: its transitions are counted below
     os.environ.update(
+        MOTO_PORT=str(port),
         AWS_ENDPOINT_URL=backend.url,
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",
@@ -121,7 +124,88 @@ def request_counts() -> None:
         "<= 3",
     )
     print("  (a max of 4 is the once-a-minute refresh of the cached store settings)")
+    ticket_figures(container, resources)
     backend.stop()
+
+
+TRANSITION_PRICE = 0.025 / 1000  # USD per Standard state transition
+
+
+def ticket_figures(container: Any, resources: Any) -> None:
+    """DynamoDB requests per ticket change, and what the SLA machine costs over a ticket's life."""
+    from shopdesk import keys
+    from shopdesk.auth import Principal
+    from shopdesk.models import StoreConfigModel
+    from shopdesk.tickets import NewTicket
+
+    StoreConfigModel(
+        keys.STORE_PK,
+        keys.CONFIG_SK,
+        sla_policies={"normal": {"first_response_seconds": 1, "resolution_seconds": 3}},
+        escalation_ladder=[
+            {"level": 1, "after_seconds": 0, "notify": "leader"},
+            {"level": 2, "after_seconds": 1, "notify": "admin", "raise_priority": True},
+        ],
+    ).save()
+    container.store.refresh()
+    agent = Principal("agent", "a0-0", name="a0-0", roles=("agent",))
+    tickets = container.tickets
+    new = NewTicket(type="after_sales", priority="normal", description="退款没到账", group_id="g0")
+
+    changes: dict[str, list[int]] = {"status": [], "priority": [], "note": []}
+    for _ in range(20):
+        ticket = tickets.create(agent, new)
+        ticket = tickets.assign(agent, ticket.ticket_id, 1, None)
+        with COUNTER.measuring() as seen:
+            ticket = tickets.set_status(agent, ticket.ticket_id, int(ticket.version), "pending", "")
+        changes["status"].append(sum(seen.values()))
+        with COUNTER.measuring() as seen:
+            ticket = tickets.update(agent, ticket.ticket_id, int(ticket.version), "high", None, None, None)
+        changes["priority"].append(sum(seen.values()))
+        with COUNTER.measuring() as seen:
+            tickets.add_note(agent, ticket.ticket_id, "已联系财务", public=False)
+        changes["note"].append(sum(seen.values()))
+    for kind, counts in changes.items():
+        row(
+            f"DynamoDB requests per ticket update ({kind})",
+            f"mean {statistics.mean(counts):.2f}, max {max(counts)}",
+            "<= 3",
+        )
+
+    # Lifecycles, run by moto's Step Functions interpreter with targets of seconds.
+    answered = tickets.create(agent, new)
+    tickets.add_note(agent, answered.ticket_id, "您好，已收到", public=True)
+    answered = tickets.readable(agent, answered.ticket_id)
+    tickets.set_status(agent, answered.ticket_id, int(answered.version), "resolved", "")
+    breached = tickets.create(agent, new)
+    time.sleep(5)  # both targets and both ladder levels of the breached ticket pass
+    sfn = container._client("stepfunctions")
+    machine = resources.refs["SlaEscalationStateMachine"]
+
+    def transitions(ticket_id: str) -> int:
+        runs = [
+            r for r in sfn.list_executions(stateMachineArn=machine)["executions"] if r["name"].startswith(ticket_id)
+        ]
+        for _ in range(40):
+            if all(sfn.describe_execution(executionArn=r["executionArn"])["status"] != "RUNNING" for r in runs):
+                break
+            time.sleep(0.25)
+        total = 0
+        for run in runs:
+            history = sfn.get_execution_history(executionArn=run["executionArn"], maxResults=1000)["events"]
+            total += sum(1 for event in history if event["type"].endswith("StateEntered"))
+        return total
+
+    for label, ticket_id in (
+        ("answered and resolved in time", answered.ticket_id),
+        ("never answered: both targets, two levels each", breached.ticket_id),
+    ):
+        count = transitions(ticket_id)
+        row(
+            f"SLA state transitions per ticket, {label}",
+            f"{count} (${count * TRANSITION_PRICE * 1000:.2f} per 1,000 tickets)",
+            "printed",
+        )
 
 
 # --- cold imports and jieba (fresh interpreters) --------------------------------------------------

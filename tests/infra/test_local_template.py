@@ -71,8 +71,7 @@ def test_connect_is_guarded_by_the_token_authorizer(template: Template) -> None:
 
 
 def test_the_queue_sweeper_runs_every_minute(template: Template) -> None:
-    (schedule,) = template.schedules
-    assert schedule.function == "QueueSweepFunction"
+    (schedule,) = [s for s in template.schedules if s.function == "QueueSweepFunction"]
     assert schedule.expression == RateExpression(60)
     assert schedule.enabled
 

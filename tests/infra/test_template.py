@@ -44,11 +44,12 @@ def test_the_table_has_the_keys_and_indexes_the_models_query():
     table = TEMPLATE.resources["DataTable"].properties
     assert [k["AttributeName"] for k in table["KeySchema"]] == ["pk", "sk"]
     indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in table["GlobalSecondaryIndexes"]}
-    assert indexes == {"gsi1": ["gsi1pk", "gsi1sk"], "gsi2": ["gsi2pk", "gsi2sk"]}
+    assert indexes == {f"gsi{n}": [f"gsi{n}pk", f"gsi{n}sk"] for n in range(1, 9)}
     assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     models = (ROOT / "layers/shopdesk/shopdesk/models.py").read_text()
     assert 'index_name = "gsi1"' in models and 'index_name = "gsi2"' in models
+    assert "_index(n) for n in range(3, 9)" in models
 
 
 def test_every_websocket_route_in_the_docs_reaches_the_chat_function():
@@ -93,13 +94,21 @@ def test_the_reminder_queue_feeds_its_function_with_partial_batch_failures_and_a
     assert redrive["maxReceiveCount"] == 5
 
 
-def test_the_queue_sweep_runs_every_minute():
-    (schedule,) = TEMPLATE.schedules
-    assert (schedule.function, schedule.text) == ("QueueSweepFunction", "rate(1 minute)")
+def test_the_queue_sweep_runs_every_minute_and_the_archive_daily():
+    schedules = {schedule.function: schedule.text for schedule in TEMPLATE.schedules}
+    assert schedules == {"QueueSweepFunction": "rate(1 minute)", "TicketArchiveFunction": "cron(30 18 * * ? *)"}
 
 
 def test_functions_that_push_frames_may_manage_connections():
-    pushers = {"AgentFunction", "VisitorFunction", "ChatSocketFunction", "ReminderFunction", "QueueSweepFunction"}
+    pushers = {
+        "AgentFunction",
+        "VisitorFunction",
+        "ChatSocketFunction",
+        "ReminderFunction",
+        "QueueSweepFunction",
+        "TicketFunction",
+        "TicketEventsFunction",
+    }
     for function_id in pushers:
         policies = json.dumps(TEMPLATE.resources[function_id].properties["Policies"])
         assert "execute-api:ManageConnections" in policies, function_id

@@ -25,7 +25,7 @@ import boto3
 import pytest
 
 from infra.local.handlers import load_handler, module_name
-from infra.local.moto_backend import BackgroundBackend
+from infra.local.moto_backend import BackgroundBackend, enable_step_functions
 from infra.local.provision import Resources, create_tables, provision
 from infra.local.template import Template, load_template
 
@@ -119,7 +119,9 @@ def stack() -> Iterator[Stack]:
     port = free_port()
     server = BackgroundBackend("127.0.0.1", port).start()
     endpoint = server.url
+    enable_step_functions(endpoint)  # before provisioning: the machine must live in the executing backend
     os.environ.update(
+        MOTO_PORT=str(port),
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",

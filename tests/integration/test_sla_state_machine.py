@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.local.moto_backend import BackgroundBackend
+from infra.local.moto_backend import BackgroundBackend, enable_step_functions
 from infra.local.provision import create_tables
 from infra.local.template import load_template
 from tests.integration.conftest import free_port
@@ -29,13 +28,9 @@ TABLE = "sla-test"
 def machine() -> Any:
     port = free_port()
     backend = BackgroundBackend("127.0.0.1", port).start()
+    shared_port = os.environ.get("MOTO_PORT")
     os.environ["MOTO_PORT"] = str(port)  # moto's interpreter calls its service tasks on localhost:$MOTO_PORT
-    request = urllib.request.Request(
-        f"{backend.url}/moto-api/config",
-        data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-        method="POST",
-    )
-    urllib.request.urlopen(request).close()
+    enable_step_functions(backend.url)
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     clients = {name: session.client(name, endpoint_url=backend.url) for name in ("dynamodb", "sns", "sqs")}
     create_tables(load_template(ROOT / "template.yaml"), clients["dynamodb"], names={"DataTable": TABLE})
@@ -51,6 +46,8 @@ def machine() -> Any:
     )["stateMachineArn"]
     yield {"arn": arn, "sfn": stepfunctions, "queue": queue, **clients}
     backend.stop()
+    if shared_port is not None:  # the shared stack's machines call back there
+        os.environ["MOTO_PORT"] = shared_port
 
 
 def at(seconds: float) -> str:
@@ -73,6 +70,8 @@ def ladder(target_due: float) -> list[dict[str, Any]]:
             "level": 1,
             "notify": "leader",
             "priority": "normal",
+            "priority_list": "TICKETS#PRIORITY#normal",
+            "queue_key": "2#due#t",
             "next_target_index": 2,
         },
         {
@@ -81,6 +80,8 @@ def ladder(target_due: float) -> list[dict[str, Any]]:
             "level": 2,
             "notify": "admin",
             "priority": "high",
+            "priority_list": "TICKETS#PRIORITY#high",
+            "queue_key": "1#due#t",
             "next_target_index": 2,
         },
     ]
@@ -124,6 +125,7 @@ def test_a_breach_escalates_level_by_level_and_alerts_the_supervisors(machine):
     assert transitions(machine, finished) == 20  # the cost quoted in docs/tickets-and-sla.md
     item = ticket(machine, "t-breach")
     assert item["escalation_level"]["N"] == "2" and item["priority"]["S"] == "high"
+    assert (item["gsi5pk"]["S"], item["gsi3sk"]["S"]) == ("TICKETS#PRIORITY#high", "1#due#t")
     assert [(a["level"], a["notify"]) for a in alerts(machine)] == [(1, "leader"), (2, "admin")]
     breaches = machine["dynamodb"].query(
         TableName=TABLE,

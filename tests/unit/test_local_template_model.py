@@ -287,3 +287,65 @@ def test_websocket_integration_must_invoke_a_template_function(tmp_path: Path) -
     document = load_yaml(TINY.replace("${Fn.Arn}/invocations", "arn:aws:lambda:x:1:function:elsewhere/invocations", 1))
     with pytest.raises(TemplateError, match="IntegrationUri"):
         parse_template(document, tmp_path)
+
+
+SNS_TEMPLATE = """
+Resources:
+  Alerts:
+    Type: AWS::SNS::Topic
+  Work:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: fn/
+      Handler: app.handler
+      Events:
+        Escalations:
+          Type: SNS
+          Properties:
+            Topic: !Ref Alerts
+            FilterPolicy:
+              kind: [sla_escalation]
+        Everything: {Type: SNS, Properties: {Topic: !Ref Alerts, FilterPolicyScope: MessageBody}}
+"""
+
+
+def test_sns_events_become_sns_sources_with_their_filter_policy(tmp_path: Path) -> None:
+    # Given a function with two SNS events on one topic, one of them filtered on an attribute
+    template = parse_template(load_yaml(SNS_TEMPLATE), tmp_path)
+    # Then both are SNS sources on the topic's logical id, driven by the local stack
+    escalations, everything = template.sns_sources
+    assert (escalations.function, escalations.event, escalations.topic) == ("Fn", "Escalations", "Alerts")
+    assert escalations.filter_policy == {"kind": ["sla_escalation"]}
+    assert escalations.enabled and escalations.filter_policy_scope is None
+    assert (everything.event, everything.filter_policy, everything.filter_policy_scope) == (
+        "Everything",
+        None,
+        "MessageBody",
+    )
+    assert template.unsupported_events == ()
+
+
+@pytest.mark.parametrize(
+    ("topic", "message"),
+    [
+        ("!Ref Work", r"Fn\.Events\.Escalations\.Topic: expected !Ref <AWS::SNS::Topic>"),
+        ("!Ref Nowhere", r"Fn\.Events\.Escalations\.Topic: expected !Ref <AWS::SNS::Topic>"),
+        ("arn:aws:sns:ap-southeast-1:123456789012:elsewhere", r"Fn\.Events\.Escalations\.Topic"),
+    ],
+)
+def test_an_sns_event_must_name_a_topic_of_the_template(tmp_path: Path, topic: str, message: str) -> None:
+    # Given an SNS event whose Topic is a queue, an unknown resource, or a topic outside the template
+    document = load_yaml(SNS_TEMPLATE.replace("Topic: !Ref Alerts\n", f"Topic: {topic}\n", 1))
+    # Then reading the template says which event is wrong and what it wants
+    with pytest.raises(TemplateError, match=message):
+        parse_template(document, tmp_path)
+
+
+def test_an_sns_filter_policy_must_be_a_map(tmp_path: Path) -> None:
+    # Given a FilterPolicy written as a list
+    document = load_yaml(SNS_TEMPLATE.replace("kind: [sla_escalation]", "- kind", 1))
+    # Then it is rejected with the event's path
+    with pytest.raises(TemplateError, match=r"Fn\.Events\.Escalations\.FilterPolicy"):
+        parse_template(document, tmp_path)

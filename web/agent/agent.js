@@ -3,6 +3,7 @@ import { Api, sessionPath } from "../common/api.js";
 import { ChatSocket } from "../common/ws.js";
 import { Composer, Conversation, el, icon, roleOf, safeUrl, tr } from "../common/chat.js";
 import { bindPage, errorText, formatDuration, formatTime, onLangChange, t, toggleLang, translateTree } from "../common/i18n.js";
+import { TicketDesk } from "./tickets.js";
 
 const cfg = window.SHOPDESK_CONFIG || {};
 const AUTH_KEY = "shopdesk.agent.auth";
@@ -81,6 +82,7 @@ let queueTimer = null;
 let quickTimer = null;
 let transferPane = null;
 let transferAgents = [];
+const tickets = new TicketDesk({ api, me: () => me(), toast, groups });
 
 // ---- login / logout ------------------------------------------------------------------------------
 
@@ -220,6 +222,7 @@ function startWorkspace(freshLogin) {
   refreshQueue();
   refreshSessions();
   loadQuickReplies();
+  tickets.start();
   setInterval(refreshQueue, QUEUE_REFRESH_MS);
   setInterval(tick, 1000);
 }
@@ -243,6 +246,7 @@ const socket = new ChatSocket({
     if (reconnected) {
       refreshQueue();
       refreshSessions();
+      tickets.refresh();
     }
   },
   // Repeated refusals usually mean a revoked token; /me answers 401 then, which signs the agent out.
@@ -277,6 +281,9 @@ function handleFrame(frame) {
       break;
     case "queue_changed":
       scheduleQueueRefresh();
+      break;
+    case "ticket":
+      tickets.handleFrame(frame);
       break;
     case "error": {
       const pane = [...panes.values()].find((p) => p.conv.owns(frame.request_id));
@@ -555,6 +562,7 @@ class Pane {
     this.tags = el("span", { class: "pane__tags" });
     this.transferBtn = el("button", { type: "button", class: "btn btn--sm", "data-testid": "transfer-open" }, icon("transfer"), tr("a.transfer"));
     this.endBtn = el("button", { type: "button", class: "btn btn--sm btn--danger", "data-testid": "end-session" }, icon("stop"), tr("a.end"));
+    this.ticketBtn = tr("tk.c.open", "button", { type: "button", class: "btn btn--sm", "data-testid": "ticket-create-open" });
     this.closeBtn = tr("a.closePane", "button", { type: "button", class: "btn btn--sm", hidden: true });
     this.banner = el("div", { class: "pane__banner", "data-testid": "reminder-banner", role: "alert", hidden: true });
     this.endedBar = tr("a.ended", "div", { class: "pane__ended", hidden: true });
@@ -586,7 +594,7 @@ class Pane {
         "header",
         { class: "pane__head" },
         el("div", { class: "pane__heading" }, this.title, this.tags),
-        el("div", { class: "pane__actions" }, this.transferBtn, this.endBtn, this.closeBtn),
+        el("div", { class: "pane__actions" }, this.ticketBtn, this.transferBtn, this.endBtn, this.closeBtn),
       ),
       this.banner,
       this.messages,
@@ -608,6 +616,7 @@ class Pane {
     this.tabClose.addEventListener("click", () => this.close());
     this.transferBtn.addEventListener("click", () => openTransfer(this));
     this.endBtn.addEventListener("click", () => this.end());
+    this.ticketBtn.addEventListener("click", () => tickets.openCreate(this.session));
     this.closeBtn.addEventListener("click", () => this.close());
     this.composer.input.addEventListener("focus", markActiveRead);
     this.update(session);
@@ -993,6 +1002,7 @@ onLangChange(() => {
   renderSessions();
   renderVisitor();
   renderTransferAgents();
+  tickets.relabel();
   for (const pane of panes.values()) {
     translateTree(pane.el);
     translateTree(pane.tab);

@@ -76,6 +76,10 @@ export class Api {
     return this.request("PUT", path, { ...opts, body });
   }
 
+  patch(path, body = {}, opts = {}) {
+    return this.request("PATCH", path, { ...opts, body });
+  }
+
   // Follows next_cursor until the listing is exhausted (bounded, so a misbehaving cursor cannot loop forever).
   async getAll(path, query = {}, maxPages = 20) {
     const items = [];

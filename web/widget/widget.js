@@ -25,14 +25,14 @@
     css.href = new URL("widget.css", base).href;
     document.head.append(css);
     const modules = await Promise.all(
-      ["../common/i18n.js", "../common/api.js", "../common/ws.js", "../common/chat.js"].map((p) => import(new URL(p, base).href)),
+      ["../common/i18n.js", "../common/api.js", "../common/ws.js", "../common/chat.js", "tickets.js"].map((p) => import(new URL(p, base).href)),
     );
     createWidget(window.SHOPDESK_CONFIG, ...modules);
   }
 
   boot().catch((e) => console.error("ShopDesk widget could not start:", e));
 
-  function createWidget(cfg, i18n, apiMod, wsMod, chat) {
+  function createWidget(cfg, i18n, apiMod, wsMod, chat, ticketsMod) {
     const { t, errorText, translateTree, toggleLang, onLangChange, getLang } = i18n;
     const { Api, sessionPath } = apiMod;
     const { ChatSocket } = wsMod;
@@ -152,6 +152,7 @@
       text: t("lang.switch"),
       title: t("lang.switch.title"),
     });
+    const ticketsBtn = tr("w.tk.open", "button", { type: "button", class: "sdw-iconbtn sdw-tk-open", "data-testid": "widget-tickets" });
     const closeBtn = el(
       "button",
       {
@@ -174,6 +175,7 @@
         cfg.storeName ? el("div", { class: "sdw-title", text: cfg.storeName }) : tr("w.title", "div", { class: "sdw-title" }),
         statusEl,
       ),
+      ticketsBtn,
       langBtn,
       closeBtn,
     );
@@ -243,11 +245,14 @@
 
     const chatView = el("div", { class: "sdw-chat" }, messagesEl, typingEl, ratingForm, endedBox);
 
+    // "My tickets" covers the chat (which keeps its state) until the visitor goes back.
+    const ticketsView = ticketsMod.createTicketsView({ api, onClose: () => body.classList.remove("sdw-body--tickets") });
+    const body = el("div", { class: "sdw-body" }, notice, offlineView, chatView, ticketsView.el);
     const panel = el(
       "section",
       { class: "sdw-panel", "data-testid": "widget-panel", role: "dialog", "data-i18n-aria-label": "w.title", hidden: true },
       header,
-      el("div", { class: "sdw-body" }, notice, offlineView, chatView),
+      body,
     );
     const root = el("div", { class: "sdw-root", lang: getLang() }, panel, launcher);
     document.body.append(root);
@@ -423,6 +428,12 @@
         case "error":
           handleError(frame);
           break;
+        case "ticket":
+          // A reply on one of the visitor's tickets: refresh it, or offer to open it.
+          if (!ticketsView.handleFrame(frame) && frame.event === "reply" && frame.ticket?.ticket_id) {
+            showNotice(t("w.tk.newReply"), { label: t("w.tk.view"), run: () => openTickets(frame.ticket.ticket_id) });
+          }
+          break;
         case "pong":
           break;
         default:
@@ -587,6 +598,21 @@
     });
     newChatBtn.addEventListener("click", newConversation);
 
+    // ---- my tickets ----------------------------------------------------------------------------
+    function openTickets(ticketId) {
+      if (panel.hidden) openPanel();
+      notice.hidden = true;
+      body.classList.add("sdw-body--tickets");
+      ticketsView.open(ticketId);
+    }
+
+    ticketsBtn.addEventListener("click", () => {
+      if (ticketsView.isOpen) {
+        ticketsView.close();
+        body.classList.remove("sdw-body--tickets");
+      } else openTickets();
+    });
+
     // ---- panel and language --------------------------------------------------------------------
     launcher.addEventListener("click", openPanel);
     closeBtn.addEventListener("click", closePanel);
@@ -599,6 +625,7 @@
       translateTree(root);
       starButtons.forEach((b, i) => b.setAttribute("aria-label", t("rating.star", { n: i + 1 })));
       if (!endedBox.hidden && session) showEnded(session);
+      ticketsView.relabel();
       renderStatus();
     });
     document.addEventListener("visibilitychange", markSeen);

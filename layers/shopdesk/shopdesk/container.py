@@ -10,6 +10,7 @@ from shopdesk.assignment import Assigner
 from shopdesk.auth import Authenticator, StoreSecret
 from shopdesk.clock import Clock, SystemClock
 from shopdesk.config import Settings, get_settings
+from shopdesk.directory import GroupDirectory
 from shopdesk.notify import Connections
 from shopdesk.quick_replies import QuickReplies
 from shopdesk.reminders import Reminders
@@ -21,11 +22,14 @@ from shopdesk.repositories import (
     QuickReplyRepository,
     SessionRepository,
     StoreRepository,
+    TicketRepository,
     VisitorRepository,
 )
 from shopdesk.sessions import ChatService
+from shopdesk.sla_policies import SlaPolicies
 from shopdesk.staff import StaffService
 from shopdesk.store import StoreSettings
+from shopdesk.tickets import TicketService
 from shopdesk.uploads import Uploads
 from shopdesk.visitors import VisitorService
 
@@ -101,6 +105,7 @@ class Container:
             self.connections,
             self.reminders,
             self.uploads,
+            unsolved=lambda session, comment: self.tickets.create_for_unsolved(session, comment),
         )
 
     @cached_property
@@ -114,3 +119,26 @@ class Container:
     @cached_property
     def visitor_ids(self) -> VisitorService:
         return VisitorService(self.clock, self.auth)
+
+    @cached_property
+    def directory(self) -> GroupDirectory:
+        return GroupDirectory(self.clock, self.groups)
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        return TicketService(
+            self.settings,
+            self.clock,
+            self.store,
+            TicketRepository(),
+            self.sessions,
+            self.agents,
+            self.directory,
+            self.connections,
+            self.uploads,
+            lambda: self._client("stepfunctions"),
+        )
+
+    @cached_property
+    def sla_policies(self) -> SlaPolicies:
+        return SlaPolicies(self.store_repo, self.store)

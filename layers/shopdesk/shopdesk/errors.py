@@ -109,6 +109,16 @@ class InvalidTransition(DomainError):
     code = "invalid_transition"
 
 
+class VersionConflict(DomainError):
+    status = 409
+    code = "version_conflict"
+
+
+class NotYourTicket(DomainError):
+    status = 403
+    code = "not_your_ticket"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

@@ -76,6 +76,24 @@ def timeline_sk(at: str, session_id: str) -> str:
     return f"{at}#{session_id}"
 
 
+def ticket_pk(ticket_id: str) -> str:
+    return f"TICKET#{ticket_id}"
+
+
+def ticket_event_sk(version: int, position: int | str) -> str:
+    """Timeline order is write order: the ticket version each change made, then its place in it."""
+    return f"EVENT#{version:010d}#{position}"
+
+
+def breach_sk(target: str, level: int) -> str:
+    """Written by the SLA state machine (its ASL builds the same key)."""
+    return f"BREACH#{target}#{level}"
+
+
+def visitor_tickets_gsi(visitor_id: str) -> str:
+    return f"VTICKETS#{visitor_id}"
+
+
 STORE_PK = "STORE"
 CONFIG_SK = "CONFIG"
 PRESENCE_SK = "PRESENCE"
@@ -84,3 +102,4 @@ META_SK = "META"
 SET_SK = "SET"
 AGENTS_LIST = "AGENTS"
 GROUPS_LIST = "GROUPS"
+TICKETS_LIST = "TICKETS"

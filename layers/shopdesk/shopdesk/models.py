@@ -35,8 +35,8 @@ class _Meta:
 
 
 # pynamodb opens a botocore session and client per model class, about 10 MB each. Every model lives
-# in one table, so they share one connection per table, built from the session model's schema,
-# which knows both indexes.
+# in one table, so they share one connection per table, built from the ticket model's schema,
+# which knows every index.
 _connections: dict[str, TableConnection] = {}
 
 
@@ -58,6 +58,21 @@ class Gsi2(GlobalSecondaryIndex[Any]):
     gsi2sk = UnicodeAttribute(range_key=True)
 
 
+def _index(number: int) -> type[GlobalSecondaryIndex[Any]]:
+    """gsi3 … gsi8: the ticket lists (docs/data-model.md), all alike: string keys, every attribute."""
+    name = f"gsi{number}"
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attributes = {
+        "Meta": meta,
+        f"{name}pk": UnicodeAttribute(hash_key=True),
+        f"{name}sk": UnicodeAttribute(range_key=True),
+    }
+    return type(f"Gsi{number}", (GlobalSecondaryIndex,), attributes)
+
+
+Gsi3, Gsi4, Gsi5, Gsi6, Gsi7, Gsi8 = (_index(n) for n in range(3, 9))
+
+
 class Item(Model):
     """Every entity shares the table's key schema, and one connection."""
 
@@ -71,7 +86,7 @@ class Item(Model):
     def _get_connection(cls) -> TableConnection:
         table = str(cls.Meta.table_name)
         if table not in _connections:
-            _connections[table] = Model._get_connection.__func__(SessionModel)  # type: ignore[attr-defined]
+            _connections[table] = Model._get_connection.__func__(TicketModel)  # type: ignore[attr-defined]
         return _connections[table]
 
 
@@ -121,6 +136,13 @@ class BusinessHours(MapAttribute[str, Any]):
 class StoreConfigModel(Item):
     class Meta(_Meta):
         pass
+
+    # Tickets: SLA policy per priority, escalation ladder, calendar holidays, list and archive windows.
+    sla_policies = MapAttribute[str, Any](default=dict)
+    escalation_ladder = ListAttribute[Any](default=list)
+    holidays = ListAttribute[str](default=list)
+    at_risk_minutes = NumberAttribute(default=30)
+    ticket_retention_days = NumberAttribute(default=90)
 
     first_response_seconds = NumberAttribute(default=30)
     messages_per_minute = NumberAttribute(default=20)
@@ -258,3 +280,85 @@ class AgentKpiModel(Item):
         pass
 
     slow_responses = NumberAttribute(default=0)
+
+
+class TicketModel(Item):
+    """One ticket. Its list keys (gsi1…gsi8) are derived by `ticket_rules.index_keys` on every write."""
+
+    class Meta(_Meta):
+        pass
+
+    ticket_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    priority = UnicodeAttribute()
+    status = UnicodeAttribute()
+    description = UnicodeAttribute()
+    order_number = UnicodeAttribute(default="")
+    customer_id = UnicodeAttribute(default="")
+    contact = UnicodeAttribute(default="")
+    group_id = UnicodeAttribute(default="")
+    assignee_id = UnicodeAttribute(default="")
+    assignee_name = UnicodeAttribute(default="")
+    created_by = MapAttribute[str, Any](default=dict)
+    source = UnicodeAttribute()
+    session_ids = ListAttribute[str](default=list)
+    attachment_keys = ListAttribute[str](default=list)
+    link_key = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    # SLA: the clocks as sla.Clock fields, due times computed in Python, and the state machine's marks.
+    sla_version = NumberAttribute(default=1)
+    business_hours = BooleanAttribute(default=False)
+    clocks = MapAttribute[str, Any](default=dict)
+    first_response_due_at = UnicodeAttribute(null=True)
+    resolution_due_at = UnicodeAttribute(null=True)
+    next_due_at = UnicodeAttribute(null=True)
+    first_response_at = UnicodeAttribute(null=True)
+    resolved_at = UnicodeAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
+    escalation_level = NumberAttribute(default=0)
+    escalated_step = NumberAttribute(null=True)
+    escalated_at = UnicodeAttribute(null=True)
+    archived_at = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
+    gsi6pk = UnicodeAttribute(null=True)
+    gsi6sk = UnicodeAttribute(null=True)
+    gsi7pk = UnicodeAttribute(null=True)
+    gsi7sk = UnicodeAttribute(null=True)
+    gsi8pk = UnicodeAttribute(null=True)
+    gsi8sk = UnicodeAttribute(null=True)
+    by_customer = Gsi1()
+    by_status = Gsi2()
+    by_queue = Gsi3()
+    by_group = Gsi4()
+    by_priority = Gsi5()
+    by_type = Gsi6()
+    by_due = Gsi7()
+    by_created = Gsi8()
+
+
+class TicketEventModel(Item):
+    """One line of a ticket's timeline: a change, an internal note or a public reply."""
+
+    class Meta(_Meta):
+        pass
+
+    ticket_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    actor = MapAttribute[str, Any](default=dict)
+    public = BooleanAttribute(default=False)
+    text = UnicodeAttribute(default="")
+    data = MapAttribute[str, Any](default=dict)
+    attachment_keys = ListAttribute[str](default=list)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 
 from shopdesk import keys
 from shopdesk.errors import NotFound
@@ -21,6 +22,8 @@ from shopdesk.models import (
     QuickReplyModel,
     SessionModel,
     StoreConfigModel,
+    TicketEventModel,
+    TicketModel,
     VisitorModel,
 )
 from shopdesk.pagination import decode_cursor, encode_cursor
@@ -207,3 +210,68 @@ class VisitorRepository:
 class QuickReplyRepository:
     def of_owner(self, owner_agent_id: str | None) -> list[QuickReplyModel]:
         return list(QuickReplyModel.query(keys.quick_reply_pk(owner_agent_id), limit=200))
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """A ticket list's filters. `list_key`/`sort_range` pick the index; the rest filter within it."""
+
+    index: str
+    list_key: str
+    sort_from: str | None = None
+    sort_to: str | None = None
+    newest_first: bool = True
+    condition: Condition | None = None
+
+
+class TicketRepository:
+    def get(self, ticket_id: str) -> TicketModel | None:
+        try:
+            return TicketModel.get(keys.ticket_pk(ticket_id), keys.META_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def require(self, ticket_id: str) -> TicketModel:
+        ticket = self.get(ticket_id)
+        if ticket is None:
+            raise NotFound("No such ticket.", ticket_id=ticket_id)
+        return ticket
+
+    def list(self, query: TicketQuery, limit: int, cursor: str | None) -> Page[TicketModel]:
+        index = getattr(TicketModel, query.index)
+        sort_key = getattr(TicketModel, f"{index.Meta.index_name}sk")
+        range_condition = None
+        if query.sort_from is not None and query.sort_to is not None:
+            range_condition = sort_key.between(query.sort_from, query.sort_to)
+        elif query.sort_from is not None:
+            range_condition = sort_key >= query.sort_from
+        elif query.sort_to is not None:
+            range_condition = sort_key <= query.sort_to
+        result = index.query(
+            query.list_key,
+            range_condition,
+            filter_condition=query.condition,
+            scan_index_forward=not query.newest_first,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
+        )
+        return _page(result, list(result))
+
+    def of_customer(self, visitor_id: str, limit: int, cursor: str | None) -> Page[TicketModel]:
+        result = TicketModel.by_customer.query(
+            keys.visitor_tickets_gsi(visitor_id),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
+        )
+        return _page(result, list(result))
+
+    def events(self, ticket_id: str, limit: int, cursor: str | None, public_only: bool) -> Page[TicketEventModel]:
+        result = TicketEventModel.query(
+            keys.ticket_pk(ticket_id),
+            TicketEventModel.sk.startswith("EVENT#"),
+            filter_condition=(TicketEventModel.public == True) if public_only else None,  # noqa: E712
+            limit=limit,
+            last_evaluated_key=decode_cursor(cursor),
+        )
+        return _page(result, list(result))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,7 @@ class ChatService:
         connections: Connections,
         reminders: Reminders,
         uploads: Uploads,
+        unsolved: Callable[[SessionModel, str], object] | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -98,6 +100,7 @@ class ChatService:
         self._connections = connections
         self._reminders = reminders
         self._uploads = uploads
+        self._unsolved = unsolved
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -130,6 +133,10 @@ class ChatService:
         self, principal: Principal, session_id: str, since: int, limit: int, cursor: str | None
     ) -> Page[MessageModel]:
         self.readable(principal, session_id)
+        return self._messages.since(session_id, since, limit, cursor)
+
+    def transcript(self, session_id: str, since: int, limit: int, cursor: str | None) -> Page[MessageModel]:
+        """For a caller already entitled to it (a ticket's linked chat)."""
         return self._messages.since(session_id, since, limit, cursor)
 
     def position(self, session: SessionModel) -> int | None:
@@ -180,6 +187,9 @@ class ChatService:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise AlreadyRated("This conversation has already been rated.") from error
             raise
+        if not solved and self._unsolved is not None:
+            # 未解决用户自动流入工单池: a "not solved" vote becomes a ticket in the group's pool.
+            self._unsolved(session, comment)
         return session
 
     def leave_offline_message(

@@ -146,19 +146,20 @@ def plan(
     Due times are computed here, from the calendar; a paused clock plans nothing.
     """
     steps: list[dict[str, Any]] = []
-    current = priority
     for target in TARGETS:
         clock = clocks.get(target)
         due = clock.due(calendar) if clock is not None else None
         if due is None:
             continue
         first = len(steps)
+        current = priority  # each target's ladder raises from the ticket's own priority, never twice
         for rung in ladder:
             current = raised(current, priorities) if rung.raise_priority else current
             steps.append(
                 {
                     "target": target,
-                    "due_at": add(due, rung.after, calendar).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "target_due_at": stamp(due),
+                    "due_at": stamp(add(due, rung.after, calendar)),
                     "level": rung.level,
                     "notify": rung.notify,
                     "priority": current,
@@ -167,6 +168,75 @@ def plan(
         for step in steps[first:]:
             step["next_target_index"] = len(steps)
     return {"ticket_id": ticket_id, "sla_version": str(sla_version), "steps": steps, "count": len(steps), "index": 0}
+
+
+def stamp(moment: datetime) -> str:
+    """Whole seconds, the form Step Functions' TimestampPath accepts."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One priority's targets, and whether they count business hours only."""
+
+    first_response: timedelta
+    resolution: timedelta
+    business_hours: bool = False
+
+    def target(self, name: str) -> timedelta:
+        return self.first_response if name == "first_response" else self.resolution
+
+
+# The seed's rule: a ticket untreated for two hours reaches the group leader (normal priority).
+DEFAULT_POLICIES = {
+    "urgent": Policy(timedelta(minutes=30), timedelta(hours=4)),
+    "high": Policy(timedelta(hours=1), timedelta(hours=8)),
+    "normal": Policy(timedelta(hours=2), timedelta(hours=24), business_hours=True),
+    "low": Policy(timedelta(hours=4), timedelta(hours=72), business_hours=True),
+}
+
+
+def policies_from(stored: Mapping[str, Any]) -> dict[str, Policy]:
+    """The store's policies over the defaults: {"high": {"first_response_seconds": 3600, …}}."""
+    policies = dict(DEFAULT_POLICIES)
+    for priority, value in stored.items():
+        if priority in policies and isinstance(value, Mapping):
+            base = policies[priority]
+            policies[priority] = Policy(
+                timedelta(seconds=float(value.get("first_response_seconds", base.first_response.total_seconds()))),
+                timedelta(seconds=float(value.get("resolution_seconds", base.resolution.total_seconds()))),
+                bool(value.get("business_hours", base.business_hours)),
+            )
+    return policies
+
+
+def ladder_from(stored: Sequence[Mapping[str, Any]]) -> tuple[Level, ...]:
+    """The store's ladder ([{"level", "after_seconds", "notify", "raise_priority"}]), or the default."""
+    if not stored:
+        return DEFAULT_LADDER
+    return tuple(
+        Level(
+            int(rung["level"]),
+            timedelta(seconds=float(rung["after_seconds"])),
+            str(rung["notify"]),
+            bool(rung.get("raise_priority", False)),
+        )
+        for rung in sorted(stored, key=lambda rung: int(rung["level"]))
+    )
+
+
+SLA_STATES = ("on_track", "at_risk", "breached")
+
+
+def state(next_due: datetime | None, now: datetime, at_risk: timedelta, done: bool, running: bool) -> str:
+    """on_track / at_risk / breached for a running clock; paused while it waits; met once done."""
+    if done:
+        return "met"
+    if not running or next_due is None:
+        return "paused"
+    if next_due <= now:
+        return "breached"
+    return "at_risk" if next_due - now <= at_risk else "on_track"
 
 
 def execution_name(ticket_id: str, sla_version: int) -> str:

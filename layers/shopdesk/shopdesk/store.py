@@ -30,6 +30,11 @@ class StoreSettings:
                 self._cached = (now, self._repo.config())
             return self._cached[1]
 
+    def refresh(self) -> None:
+        """After this container changed the settings, the next read fetches them again."""
+        with self._lock:
+            self._cached = None
+
     def is_open(self) -> bool:
         hours = self.config().business_hours
         weekly = plain(hours.weekly) or DEFAULT_WEEKLY

@@ -28,8 +28,14 @@ class Uploads:
             )
 
     def presign(self, session_id: str, content_type: str, size: int) -> dict[str, Any]:
+        return self._presign(f"sessions/{session_id}/", content_type, size)
+
+    def presign_for_ticket(self, ticket_id: str, content_type: str, size: int) -> dict[str, Any]:
+        return self._presign(f"tickets/{ticket_id}/", content_type, size)
+
+    def _presign(self, prefix: str, content_type: str, size: int) -> dict[str, Any]:
         self.check(content_type, size)
-        key = f"sessions/{session_id}/{uuid.uuid4().hex}.{IMAGE_TYPES[content_type]}"
+        key = f"{prefix}{uuid.uuid4().hex}.{IMAGE_TYPES[content_type]}"
         post = self._s3().generate_presigned_post(
             Bucket=self._settings.uploads_bucket,
             Key=key,
@@ -43,9 +49,15 @@ class Uploads:
         return {"url": post["url"], "fields": post["fields"], "key": key}
 
     def verify(self, session_id: str, key: str) -> None:
-        """The object must exist under this session and really be an allowed image."""
-        if not key.startswith(f"sessions/{session_id}/"):
-            raise ImageMissing("That image does not belong to this session.")
+        self._verify(f"sessions/{session_id}/", key)
+
+    def verify_for_ticket(self, ticket_id: str, key: str) -> None:
+        self._verify(f"tickets/{ticket_id}/", key)
+
+    def _verify(self, prefix: str, key: str) -> None:
+        """The object must exist under its owner's prefix and really be an allowed image."""
+        if not key.startswith(prefix):
+            raise ImageMissing("That image does not belong here.")
         s3 = self._s3()
         try:
             head = s3.head_object(Bucket=self._settings.uploads_bucket, Key=key)
