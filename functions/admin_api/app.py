@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 from shopdesk.container import Container
 from shopdesk.http import create_app, page_size, principal_of
-from shopdesk.sla_policies import SlaSettings
 from shopdesk.views import agent_view
 
 logger = Logger()
@@ -96,7 +95,7 @@ def get_sla() -> dict[str, Any]:
 @app.put("/admin/sla", summary="Set SLA targets, business calendar and escalation ladder", tags=["admin"])
 def put_sla(body: Annotated[SlaSettingsBody, Body()]) -> dict[str, Any]:
     principal_of(app).require("admin")
-    wanted = SlaSettings(
+    return container.sla_policies.update(
         timezone=body.timezone,
         weekly={day: list(window) for day, window in body.weekly.items()},
         holidays=body.holidays,
@@ -105,7 +104,6 @@ def put_sla(body: Annotated[SlaSettingsBody, Body()]) -> dict[str, Any]:
         at_risk_minutes=body.at_risk_minutes,
         retention_days=body.retention_days,
     )
-    return container.sla_policies.update(wanted)
 
 
 @app.get("/admin/agents", summary="All staff, paginated", tags=["admin"])

@@ -122,7 +122,7 @@ def test_a_breach_escalates_level_by_level_and_alerts_the_supervisors(machine):
     put_ticket(machine, "t-breach")
     finished = run(machine, "t-breach", ladder(1))
     assert finished["status"] == "SUCCEEDED"
-    assert transitions(machine, finished) == 20  # the cost quoted in docs/tickets-and-sla.md
+    assert transitions(machine, finished) == 20  # quoted in docs/tickets-and-sla.md
     item = ticket(machine, "t-breach")
     assert item["escalation_level"]["N"] == "2" and item["priority"]["S"] == "high"
     assert (item["gsi5pk"]["S"], item["gsi3sk"]["S"]) == ("TICKETS#PRIORITY#high", "1#due#t")

@@ -47,3 +47,9 @@ def test_timeline_keys_order_by_time_then_session():
     early = keys.timeline_sk("2026-01-01T00:00:00.000Z", "s-b")
     late = keys.timeline_sk("2026-01-01T00:00:01.000Z", "s-a")
     assert early < late
+
+
+def test_ticket_keys_and_a_timeline_in_write_order():
+    assert keys.ticket_pk("t-1") == "TICKET#t-1"
+    assert keys.visitor_tickets_gsi("v-1") == "VTICKETS#v-1"
+    assert keys.ticket_event_sk(9, 0) < keys.ticket_event_sk(10, 0) < keys.ticket_event_sk(10, 1)

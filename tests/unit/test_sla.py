@@ -3,7 +3,20 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from shopdesk.sla import Calendar, Clock, add, counted, execution_name, plan
+from shopdesk.sla import (
+    DEFAULT_LADDER,
+    DEFAULT_POLICIES,
+    TARGETS,
+    Calendar,
+    Clock,
+    add,
+    counted,
+    execution_name,
+    ladder_from,
+    plan,
+    policies_from,
+    state,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -119,3 +132,57 @@ def test_the_priority_never_rises_past_the_top():
 
 def test_execution_names_are_one_per_ticket_and_sla_version():
     assert execution_name("t-1", 2) == "t-1-v2" != execution_name("t-1", 3)
+
+
+def test_each_targets_ladder_raises_from_the_tickets_own_priority():
+    # Given both targets running on a normal ticket
+    started = shanghai(2026, 11, 25, 10)
+    clocks = {target: Clock(timedelta(hours=1), running_since=started) for target in TARGETS}
+    # When planned
+    steps = plan("t-1", 1, "normal", PRIORITIES, clocks, None)["steps"]
+    # Then each target's second level raises normal to high once, never twice in a row
+    assert [(s["target"], s["priority"]) for s in steps] == [
+        ("first_response", "normal"),
+        ("first_response", "high"),
+        ("resolution", "normal"),
+        ("resolution", "high"),
+    ]
+    assert steps[0]["target_due_at"] == steps[1]["target_due_at"] == "2026-11-25T03:00:00Z"
+
+
+def test_stored_policies_override_the_defaults_per_priority():
+    policies = policies_from({"urgent": {"first_response_seconds": 600}, "bogus": {"resolution_seconds": 1}})
+    assert policies["urgent"].first_response == timedelta(minutes=10)
+    assert policies["urgent"].resolution == DEFAULT_POLICIES["urgent"].resolution
+    assert policies["normal"] == DEFAULT_POLICIES["normal"] and "bogus" not in policies
+    # The seed's rule: a normal ticket untreated for two hours reaches the leader
+    assert DEFAULT_POLICIES["normal"].first_response == timedelta(hours=2) and DEFAULT_LADDER[0].notify == "leader"
+
+
+def test_a_stored_ladder_is_ordered_by_level_and_an_empty_one_is_the_default():
+    stored = [
+        {"level": 2, "after_seconds": 3600, "notify": "admin", "raise_priority": True},
+        {"level": 1, "after_seconds": 0, "notify": "leader"},
+    ]
+    assert [(rung.level, rung.after, rung.raise_priority) for rung in ladder_from(stored)] == [
+        (1, timedelta(0), False),
+        (2, timedelta(hours=1), True),
+    ]
+    assert ladder_from([]) == DEFAULT_LADDER
+
+
+@pytest.mark.parametrize(
+    ("minutes_left", "done", "running", "expected"),
+    [
+        (60, False, True, "on_track"),
+        (30, False, True, "at_risk"),
+        (0, False, True, "breached"),
+        (-5, False, True, "breached"),
+        (60, False, False, "paused"),
+        (-5, True, False, "met"),
+    ],
+)
+def test_the_sla_state_of_a_ticket(minutes_left, done, running, expected):
+    now = shanghai(2026, 11, 25, 10)
+    due = now + timedelta(minutes=minutes_left)
+    assert state(due, now, timedelta(minutes=30), done, running) == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopdesk import aws
 from shopdesk.assignment import Assigner
@@ -26,12 +26,14 @@ from shopdesk.repositories import (
     VisitorRepository,
 )
 from shopdesk.sessions import ChatService
-from shopdesk.sla_policies import SlaPolicies
 from shopdesk.staff import StaffService
 from shopdesk.store import StoreSettings
-from shopdesk.tickets import TicketService
 from shopdesk.uploads import Uploads
 from shopdesk.visitors import VisitorService
+
+if TYPE_CHECKING:
+    from shopdesk.sla_policies import SlaPolicies
+    from shopdesk.tickets import TicketService
 
 
 class Container:
@@ -126,6 +128,9 @@ class Container:
 
     @cached_property
     def tickets(self) -> TicketService:
+        # Imported on first use: only the functions that handle tickets pay for it at cold start.
+        from shopdesk.tickets import TicketService
+
         return TicketService(
             self.settings,
             self.clock,
@@ -141,4 +146,6 @@ class Container:
 
     @cached_property
     def sla_policies(self) -> SlaPolicies:
+        from shopdesk.sla_policies import SlaPolicies
+
         return SlaPolicies(self.store_repo, self.store)

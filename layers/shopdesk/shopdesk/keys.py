@@ -85,11 +85,6 @@ def ticket_event_sk(version: int, position: int | str) -> str:
     return f"EVENT#{version:010d}#{position}"
 
 
-def breach_sk(target: str, level: int) -> str:
-    """Written by the SLA state machine (its ASL builds the same key)."""
-    return f"BREACH#{target}#{level}"
-
-
 def visitor_tickets_gsi(visitor_id: str) -> str:
     return f"VTICKETS#{visitor_id}"
 

@@ -69,8 +69,9 @@ class SlaPolicies:
             "retention_days": int(config.ticket_retention_days),
         }
 
-    def update(self, wanted: SlaSettings) -> dict[str, Any]:
+    def update(self, **fields: Any) -> dict[str, Any]:
         """Checks everything first, then writes once: a bad field leaves the settings as they were."""
+        wanted = SlaSettings(**fields)
         self._check(wanted)
         config = self._repo.config()
         hours = BusinessHours(timezone=wanted.timezone, weekly={day: list(w) for day, w in wanted.weekly.items()})
