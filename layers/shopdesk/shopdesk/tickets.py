@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from pynamodb.exceptions import PutError
 
 from shopdesk import keys, sla
 from shopdesk.auth import Principal, new_id
@@ -448,8 +449,8 @@ class TicketService:
         )
         try:
             event.save(condition=TicketEventModel.pk.does_not_exist())
-        except Exception as error:  # a redelivered notification: the event is already there
-            if "ConditionalCheckFailed" not in repr(error):
+        except PutError as error:  # a redelivered notification: the event is already there
+            if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
         notify = str(step.get("notify", "leader"))
         people = self._concerned(ticket) + self._managers(ticket.group_id, admins=notify == "admin")
