@@ -576,19 +576,16 @@ class TicketService:
         now = iso(self._clock.now())
         for name, value in change.values.items():
             setattr(ticket, name, value)
-        ticket.version = version + 1
-        ticket.updated_at = now
+        derived: dict[str, Any] = {"version": version + 1, "updated_at": now}
         if change.replan:
-            ticket.sla_version = int(ticket.sla_version) + 1
-            ticket.escalated_step = None
-            for name, value in self._sla_values(ticket, self._clocks(ticket)).items():
-                setattr(ticket, name, value)
-        for name, value in index_keys(self._listed(ticket)).items():
+            derived |= {"sla_version": int(ticket.sla_version) + 1, "escalated_step": None}
+            derived |= self._sla_values(ticket, self._clocks(ticket))
+        for name, value in derived.items():
             setattr(ticket, name, value)
-        written = {*change.values, "version", "updated_at"}
-        if change.replan:
-            written |= {"sla_version", "escalated_step", *self._sla_attributes()}
-        written |= {f"gsi{n}{part}" for n in range(1, 9) for part in ("pk", "sk")}
+        keys_now = index_keys(self._listed(ticket))
+        for name, value in keys_now.items():
+            setattr(ticket, name, value)
+        written = {*change.values, *derived, *keys_now}
         actions = [
             getattr(TicketModel, name).set(getattr(ticket, name))
             if getattr(ticket, name) is not None
@@ -671,10 +668,6 @@ class TicketService:
     def _clocks(self, ticket: TicketModel) -> dict[str, sla.Clock]:
         return {target: _clock_of(stored) for target, stored in plain(ticket.clocks).items()}
 
-    @staticmethod
-    def _sla_attributes() -> tuple[str, ...]:
-        return ("clocks", "first_response_due_at", "resolution_due_at", "next_due_at")
-
     def _sla_values(self, ticket: TicketModel, clocks: dict[str, sla.Clock]) -> dict[str, Any]:
         """Due times of the unmet targets, computed here from the calendar and stored on the ticket."""
         calendar = self._calendar() if ticket.business_hours else None
@@ -731,7 +724,7 @@ class TicketService:
         ):
             if value is not None and value not in allowed:
                 raise ValidationFailed(f"{name} must be one of {', '.join(allowed)}.", field=name)
-        created_from = f"{filters.created_from}" if filters.created_from else None
+        created_from = filters.created_from or None
         created_to = f"{filters.created_to}#~" if filters.created_to else None
         conditions: list[Any] = []
         assignee = principal.user_id if filters.assignee == "me" else filters.assignee
