@@ -100,6 +100,14 @@ def test_a_leader_sees_breached_and_at_risk_tickets_of_their_groups(page: Page, 
                 break
             await asyncio.sleep(0.5)
         assert body["sla"]["state"] == "breached", body["sla"]
+        # And the leader's breached list, the one the page reads, holds it too
+        listed: list[str] = []
+        while urgent["ticket_id"] not in listed and time.monotonic() < deadline + 10:
+            status, page = await leader.call("GET", "/tickets", sla="breached", group_id="aftersales", limit=50)
+            assert status == 200, page
+            listed = [item["ticket_id"] for item in page["items"]]
+            await asyncio.sleep(0.5)
+        assert urgent["ticket_id"] in listed, {"ticket": body, "breached": listed, "next": page.get("next_cursor")}
         return urgent["ticket_id"], high["ticket_id"]
 
     # Given an urgent ticket past its first-response target and a high one close to it, in the leader's group
