@@ -28,12 +28,21 @@ class OpenSession(BaseModel):
     session_id: str | None = Field(default=None, max_length=64)
 
 
+class BotRef(BaseModel):
+    """The button a customer clicked in a bot turn: a first question, a suggestion, or "转人工"."""
+
+    kind: Literal["first_question", "suggestion", "handover"]
+    id: str = Field(default="", max_length=64)
+    entry_id: str = Field(default="", max_length=64)
+
+
 class SendMessage(BaseModel):
     session_id: str = Field(min_length=1, max_length=64)
     client_msg_id: str = Field(min_length=1, max_length=64)
     kind: Literal["text", "emoji", "image"] = "text"
     text: str = ""
     image_key: str | None = Field(default=None, max_length=512)
+    ref: BotRef | None = None
 
 
 class SessionSignal(BaseModel):
@@ -75,7 +84,15 @@ def open_session(request: SocketRequest) -> dict[str, Any]:
 def send_message(request: SocketRequest) -> dict[str, Any]:
     body = request.parse(SendMessage)
     sent = container.chat.send(
-        request.principal, Outgoing(body.session_id, body.client_msg_id, body.kind, body.text, body.image_key)
+        request.principal,
+        Outgoing(
+            body.session_id,
+            body.client_msg_id,
+            body.kind,
+            body.text,
+            body.image_key,
+            body.ref.model_dump() if body.ref else None,
+        ),
     )
     metrics.add_metric(name="MessagesStored", unit=MetricUnit.Count, value=0 if sent.duplicate else 1)
     return {

@@ -5,10 +5,15 @@ It goes through the same services the admin API uses, so the demo data is shaped
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from contextlib import suppress
+from datetime import timedelta
+from pathlib import Path
 
 from shopdesk import keys
+from shopdesk.auth import Principal
+from shopdesk.clock import iso
 from shopdesk.config import Settings
 from shopdesk.container import Container
 from shopdesk.errors import Conflict
@@ -119,4 +124,61 @@ def seed_demo_store(env: Mapping[str, str]) -> list[dict[str, str]]:
         logins.append({"role": role, "username": username, "password": DEMO_PASSWORD, "name": name})
     for title, text, words in QUICK_REPLIES:
         container.quick_replies.add(None, title, text, words)
+    seed_demo_bot(container)
     return logins
+
+
+DEMO_KB = Path(__file__).resolve().parents[2] / "layers/shopdesk/shopdesk/data/demo_kb.json"
+FIRST_QUESTIONS = [
+    ("尺码怎么选？", "kb-001"),
+    ("什么时候发货？", ""),
+    ("怎么申请退货退款？", ""),
+    ("怎么开发票？", ""),
+    ("查询我的订单", ""),
+]
+# Demo orders the order-lookup flow finds: SD + date + serial, in several states.
+DEMO_ORDERS = [
+    ("SD20261125001", "shipped", "顺丰速运", "SF1420000001", "快件已到达【上海转运中心】", ["羽绒服 黑色 L"]),
+    ("SD20261125002", "paid", "", "", "", ["纯棉T恤 白色 M", "牛仔裤 蓝色 30"]),
+    ("SD20261125003", "delivered", "中通快递", "ZT7730000003", "已签收，签收人：本人", ["连衣裙 碎花 S"]),
+    ("SD20261125004", "refunding", "", "", "退款申请已提交，等待商家处理", ["运动鞋 白色 42"]),
+]
+
+
+def seed_demo_bot(container: Container) -> None:
+    """A bot that answers first, from a knowledge base of the demo shop's common questions."""
+    from shopdesk.kb_files import validate_entry
+    from shopdesk.orders import parse_order_event
+
+    seeder = Principal(role="admin", user_id="seed", name="演示数据", roles=("admin",))
+    rows = [validate_entry(entry) for entry in json.loads(DEMO_KB.read_text(encoding="utf-8"))]
+    container.knowledge.import_file(seeder, rows)
+    questions = {row.question: row.entry_id for row in rows}
+    container.first_questions.replace(
+        [{"text": text, "entry_id": entry_id or questions.get(text, "")} for text, entry_id in FIRST_QUESTIONS]
+    )
+    container.bot.update_settings(mode="bot_first")
+    now = container.clock.now()
+    for number, (order_number, status, carrier, tracking, latest, items) in enumerate(DEMO_ORDERS):
+        placed = iso(now - timedelta(days=3, hours=number))
+        container.orders.apply(
+            parse_order_event(
+                {
+                    "event_id": f"demo-{order_number}",
+                    "type": "order.updated",
+                    "occurred_at": placed,
+                    "order": {
+                        "order_number": order_number,
+                        "status": status,
+                        "buyer_id": "demo-buyer",
+                        "amount_cents": 19900 + 1000 * number,
+                        "items": items,
+                        "carrier": carrier,
+                        "tracking_number": tracking,
+                        "latest_event": latest,
+                        "placed_at": placed,
+                        "updated_at": placed,
+                    },
+                }
+            )
+        )

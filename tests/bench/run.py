@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.counting import DynamoDbRequests
-from tests.e2e.wire import free_port, local_stack
+from tests.e2e.wire import free_port, local_stack, set_bot_mode
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT / "layers/shopdesk"))
@@ -321,6 +321,7 @@ class Floor:
 def embedded_stack() -> None:
     with local_stack(subprocess.DEVNULL, "--store-id", "bench") as (stack, process):
         raise_rate_limit(stack)
+        set_bot_mode(stack, "off")  # delivery is measured customer -> agent
         latencies, floor_samples = asyncio.run(deliver(stack))
         peak = peak_rss_mb(process.pid)
     p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000

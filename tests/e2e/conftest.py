@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.wire import local_stack as running_stack
+from tests.e2e.wire import set_bot_mode
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +33,15 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         running_stack(log, "--schedule-scale", "0.05") as (stack, _),
     ):
         yield stack
+
+
+@pytest.fixture(autouse=True)
+def human_first_unless_asked(request: pytest.FixtureRequest) -> None:
+    """Chats go straight to people unless a test asks for the bot (`bot_first`); the stack is shared."""
+    if "local_stack" in request.fixturenames and "bot_first" not in request.fixturenames:
+        set_bot_mode(request.getfixturevalue("local_stack"), "off")
+
+
+@pytest.fixture
+def bot_first(local_stack: dict[str, Any]) -> None:
+    set_bot_mode(local_stack, "bot_first")

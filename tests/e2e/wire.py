@@ -52,6 +52,26 @@ def local_stack(log: IO[Any] | int, *options: str) -> Iterator[tuple[dict[str, A
                 process.kill()
 
 
+def set_bot_mode(stack: dict[str, Any], mode: str) -> None:
+    """The demo store's bot answers first; tests of the human side switch it off, as an admin would."""
+    import urllib.request
+
+    admin = next(login for login in stack["logins"] if login["role"] == "admin")
+
+    def call(method: str, path: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
+        request = urllib.request.Request(
+            stack["api_url"] + path,
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return dict(json.loads(response.read()))
+
+    token = call("POST", "/auth/login", {"username": admin["username"], "password": admin["password"]})["id_token"]
+    assert call("PUT", "/bot/settings", {"mode": mode}, token)["mode"] == mode
+
+
 class Api:
     def __init__(self, http: aiohttp.ClientSession, stack: dict[str, Any], token: str | None = None) -> None:
         self.http = http

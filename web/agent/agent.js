@@ -3,6 +3,9 @@ import { Api, sessionPath } from "../common/api.js";
 import { ChatSocket } from "../common/ws.js";
 import { Composer, Conversation, el, icon, roleOf, safeUrl, tr } from "../common/chat.js";
 import { bindPage, errorText, formatDuration, formatTime, onLangChange, t, toggleLang, translateTree } from "../common/i18n.js";
+import { botExtras } from "../common/bot.js";
+import { KbAdmin } from "./kb.js";
+import { KbAssist } from "./kbassist.js";
 import { TicketDesk } from "./tickets.js";
 
 const cfg = window.SHOPDESK_CONFIG || {};
@@ -82,7 +85,9 @@ let queueTimer = null;
 let quickTimer = null;
 let transferPane = null;
 let transferAgents = [];
-const tickets = new TicketDesk({ api, me: () => me(), toast, groups });
+const kb = new KbAdmin({ api, me: () => me(), toast });
+const tickets = new TicketDesk({ api, me: () => me(), toast, groups, onView: (view) => kb.show(view === "kb") });
+const kbAssist = new KbAssist({ api, toast, activePane: () => panes.get(activeId) || null });
 
 // ---- login / logout ------------------------------------------------------------------------------
 
@@ -223,6 +228,8 @@ function startWorkspace(freshLogin) {
   refreshSessions();
   loadQuickReplies();
   tickets.start();
+  kb.start();
+  kbAssist.loadAssist();
   setInterval(refreshQueue, QUEUE_REFRESH_MS);
   setInterval(tick, 1000);
 }
@@ -330,7 +337,10 @@ function routeSessionFrame(frame) {
   if (role === "visitor") {
     if (isSeen(id)) markActiveRead();
     else entry.unread += 1;
-    if (id === activeId) scheduleQuickReplies();
+    if (id === activeId) {
+      scheduleQuickReplies();
+      kbAssist.scheduleAssist();
+    }
   } else if (role === "agent") {
     clearReminder(id);
   }
@@ -574,6 +584,8 @@ class Pane {
       selfRole: "agent",
       selfId: me().id,
       testId: "chat-message",
+      // The bot's turns before the handover, with what it offered, so the agent picks up from there.
+      botExtras: (m) => botExtras(m),
       socket,
       api,
       onNotice: (text) => toast(text, "error"),
@@ -630,6 +642,7 @@ class Pane {
     if (this.id === activeId) {
       markActiveRead();
       scheduleQuickReplies();
+      kbAssist.scheduleAssist();
     }
   }
 
@@ -728,6 +741,7 @@ function activate(id) {
   renderSessions();
   renderVisitor();
   scheduleQuickReplies();
+  kbAssist.scheduleAssist();
   if (!pane.ended) pane.composer.input.focus();
 }
 
@@ -744,6 +758,7 @@ function renderCenter() {
   if (!pane) {
     renderVisitor();
     renderSessions();
+    kbAssist.scheduleAssist();
   }
 }
 
@@ -1003,6 +1018,8 @@ onLangChange(() => {
   renderVisitor();
   renderTransferAgents();
   tickets.relabel();
+  kb.relabel();
+  kbAssist.relabel();
   for (const pane of panes.values()) {
     translateTree(pane.el);
     translateTree(pane.tab);

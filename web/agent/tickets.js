@@ -1,6 +1,7 @@
 // Agent workspace tickets: the list with filters and SLA countdowns, the ticket detail, "create ticket"
 // from a chat, the leaders' needs-attention view, and live updates from the workspace's WebSocket.
 import { sessionPath } from "../common/api.js";
+import { botExtras } from "../common/bot.js";
 import { Conversation, el, roleOf, tr } from "../common/chat.js";
 import { errorText, formatTime, t, translateTree } from "../common/i18n.js";
 import {
@@ -55,9 +56,12 @@ function isConflict(e) {
 }
 
 export class TicketDesk {
-  /** api: the workspace's Api; me(): the signed-in user; toast(text, kind); groups: Map group_id -> name. */
-  constructor({ api, me, toast, groups }) {
-    Object.assign(this, { api, me, toast, groups });
+  /**
+   * api: the workspace's Api; me(): the signed-in user; toast(text, kind); groups: Map group_id -> name;
+   * onView(view): told of every view switch, for views other modules draw (the knowledge base).
+   */
+  constructor({ api, me, toast, groups, onView }) {
+    Object.assign(this, { api, me, toast, groups, onView });
     this.view = "chats";
     this.items = [];
     this.cursor = null;
@@ -181,7 +185,7 @@ export class TicketDesk {
     this.renderNav();
     this.loadLookups();
     setInterval(() => {
-      if (this.view !== "chats") tickSla(this.root);
+      if (this.view === "tickets" || this.view === "attention") tickSla(this.root);
     }, 1000);
   }
 
@@ -218,10 +222,10 @@ export class TicketDesk {
   }
 
   show(view) {
-    if (view === "attention" && !this.isLead()) view = "tickets";
+    if ((view === "attention" || view === "kb") && !this.isLead()) view = "tickets";
     this.view = view;
     $("workspace").hidden = view !== "chats";
-    this.root.hidden = view === "chats";
+    this.root.hidden = view !== "tickets" && view !== "attention";
     this.listPanel.hidden = view !== "tickets";
     this.attentionPanel.hidden = view !== "attention";
     this.renderNav();
@@ -231,7 +235,8 @@ export class TicketDesk {
       this.refreshAttention();
       this.attentionTimer = setInterval(() => this.refreshAttention(), ATTENTION_REFRESH_MS);
     }
-    if (view !== "chats") tickSla(this.root);
+    if (view === "tickets" || view === "attention") tickSla(this.root);
+    this.onView?.(view);
   }
 
   renderNav() {
@@ -430,7 +435,7 @@ export class TicketDesk {
   // ---- detail --------------------------------------------------------------------------------
 
   async openTicket(ticketId, known) {
-    if (this.view === "chats") this.show("tickets");
+    if (this.view !== "tickets" && this.view !== "attention") this.show("tickets");
     if (this.detail?.id !== ticketId) {
       this.detail?.dispose();
       this.detail = new TicketDetail(this, ticketId, known);
@@ -524,7 +529,7 @@ class TicketDetail {
     this.chats = el("ul", { class: "tk-chats", "data-testid": "ticket-chats" });
     this.transcriptTitle = el("h3", { class: "tk-section__title", hidden: true });
     this.transcriptList = el("div", { class: "tk-transcript", "data-testid": "ticket-chat-transcript", hidden: true });
-    this.conv = new Conversation({ list: this.transcriptList, typingEl: null, selfRole: "viewer", testId: "ticket-chat-message", socket: null, api: this.api, onNotice: (text) => desk.toast(text, "error") });
+    this.conv = new Conversation({ list: this.transcriptList, typingEl: null, selfRole: "viewer", testId: "ticket-chat-message", botExtras: (m) => botExtras(m), socket: null, api: this.api, onNotice: (text) => desk.toast(text, "error") });
 
     const section = (key, ...children) => el("section", { class: "tk-section" }, tr(key, "h3", { class: "tk-section__title" }), ...children);
     this.el = el(

@@ -1,12 +1,14 @@
 // REST client for the ShopDesk API: bearer token, JSON in and out, errors as ApiError {status, code, message}.
 
 export class ApiError extends Error {
-  constructor(status, code, message, requestId) {
+  // body: the whole error document, for details such as a validation error's field or errors[].
+  constructor(status, code, message, requestId, body = null) {
     super(message || code);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.requestId = requestId;
+    this.body = body && typeof body === "object" ? body : null;
   }
 }
 
@@ -59,7 +61,7 @@ export class Api {
     }
     const data = await readJson(res);
     if (!res.ok) {
-      throw new ApiError(res.status, data?.code || `http_${res.status}`, data?.message || res.statusText, data?.request_id);
+      throw new ApiError(res.status, data?.code || `http_${res.status}`, data?.message || res.statusText, data?.request_id, data);
     }
     return data;
   }
@@ -78,6 +80,10 @@ export class Api {
 
   patch(path, body = {}, opts = {}) {
     return this.request("PATCH", path, { ...opts, body });
+  }
+
+  delete(path, query, opts = {}) {
+    return this.request("DELETE", path, { ...opts, query });
   }
 
   // Follows next_cursor until the listing is exhausted (bounded, so a misbehaving cursor cannot loop forever).

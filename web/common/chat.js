@@ -1,6 +1,7 @@
 // DOM helpers and the Conversation view shared by the widget and the agent workspace.
 import { ApiError, sessionPath } from "./api.js";
 import { errorText, formatTime, t } from "./i18n.js";
+import { sanitizeHtml } from "./richtext.js";
 import { newId } from "./ws.js";
 
 export const MAX_TEXT = 4000;
@@ -45,6 +46,9 @@ const ICONS = {
   clock: ["M3 12a9 9 0 1 0 18 0a9 9 0 1 0-18 0", "M12 7v5l3 2"],
   transfer: ["M4 8h13l-3-3M20 16H7l3 3"],
   stop: ["M3 12a9 9 0 1 0 18 0a9 9 0 1 0-18 0", "M9 9h6v6H9z"],
+  bot: ["M5 9h14v10H5z", "M12 5v4M9 13h.01M15 13h.01M9.5 16h5", "M12 4.5h.01M3 13v2M21 13v2"],
+  person: ["M8 8a4 4 0 1 0 8 0a4 4 0 1 0-8 0", "M5 20a7 7 0 0 1 14 0"],
+  book: ["M5 4h10a3 3 0 0 1 3 3v13H8a3 3 0 0 1-3-3z", "M5 17a3 3 0 0 1 3-3h10"],
 };
 
 // Small stroked SVG icons, decorative only.
@@ -71,6 +75,11 @@ export function roleOf(role) {
   if (role === "visitor") return "visitor";
   if (!role || role === "system") return "system";
   return "agent";
+}
+
+// The bot speaks for the store (the agent's side) but is drawn as itself, never as "my" message.
+export function isBotMessage(m) {
+  return m?.sender?.role === "bot" || m?.kind === "bot";
 }
 
 export function checkImage(file) {
@@ -110,8 +119,12 @@ const TYPING_THROTTLE_MS = 3000;
  * still in flight (matched to the server's copy by client_msg_id) and read receipts on own messages.
  */
 export class Conversation {
-  constructor({ list, typingEl, selfRole, selfId, testId, socket, api, onNotice }) {
-    Object.assign(this, { list, typingEl, selfRole, selfId, testId, socket, api, onNotice });
+  /**
+   * botTestId: the test id of bot turns (else testId); botExtras(m): a node under a bot turn (suggestions,
+   * order card...) or null.
+   */
+  constructor({ list, typingEl, selfRole, selfId, testId, botTestId, botExtras, socket, api, onNotice }) {
+    Object.assign(this, { list, typingEl, selfRole, selfId, testId, botTestId, botExtras, socket, api, onNotice });
     this.pinned = true;
     this.list.addEventListener("scroll", () => {
       this.pinned = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
@@ -200,6 +213,7 @@ export class Conversation {
   }
 
   renderMessage(m, role) {
+    if (isBotMessage(m)) return this.renderBotMessage(m);
     const own = role === this.selfRole;
     const node = el("div", {
       class: `sd-msg sd-msg--${role}${own ? " sd-msg--own" : ""}`,
@@ -220,6 +234,42 @@ export class Conversation {
       }
     }
     return node;
+  }
+
+  // A bot turn: its name and avatar, the answer (rich when the server sent sanitised HTML), then extras.
+  renderBotMessage(m) {
+    const staffSide = this.selfRole === "agent";
+    const node = el("div", {
+      class: `sd-msg sd-msg--bot${staffSide ? " sd-msg--staffside" : ""}`,
+      "data-testid": this.botTestId || this.testId,
+      "data-role": "bot",
+      "data-seq": m.seq,
+    });
+    node.append(
+      el("div", { class: "sd-msg__name sd-msg__name--bot" }, el("span", { class: "sd-bot-avatar", "aria-hidden": "true" }, icon("bot")), tr("bot.name")),
+      this.renderBotAnswer(m),
+    );
+    const extras = this.botExtras?.(m);
+    if (extras) node.append(extras);
+    node.append(el("div", { class: "sd-msg__meta" }, el("time", { datetime: m.created_at, text: formatTime(m.created_at) })));
+    return node;
+  }
+
+  renderBotAnswer(m) {
+    const html = m.bot?.answer_html;
+    const bubble = el("div", { class: "sd-msg__bubble sd-msg__bubble--bot", "data-testid": "bot-answer" });
+    if (typeof html === "string" && html.trim()) {
+      const rich = sanitizeHtml(html);
+      for (const img of rich.querySelectorAll("img")) img.addEventListener("load", () => this.stick());
+      if (rich.textContent.trim() || rich.querySelector("img")) {
+        bubble.classList.add("sd-rich");
+        bubble.dataset.rich = "true";
+        bubble.append(rich);
+        return bubble;
+      }
+    }
+    bubble.textContent = m.text || "";
+    return bubble;
   }
 
   renderBody(kind, text, imageUrl) {
@@ -294,9 +344,11 @@ export class Conversation {
     this.scrollToBottom();
   }
 
-  send(kind, text) {
+  // ref (optional) says what a click answered: {kind: "suggestion" | "first_question" | "handover", ...}.
+  send(kind, text, ref) {
     if (!this.sessionId) return;
     const body = { session_id: this.sessionId, client_msg_id: newId(), kind, text };
+    if (ref) body.ref = ref;
     this.appendLocal({ node: this.localNode(kind, text, "sending"), body });
     this.socket.sendMessage(body);
   }

@@ -5,6 +5,7 @@
   const base = new URL(script ? script.src : "/widget/widget.js", location.href);
   const RENEW_MARGIN_MS = 5 * 60 * 1000;
   const NOTICE_MS = 5000;
+  const HANDOVER_COOLDOWN_MS = 5000;
 
   function loadScript(src) {
     return new Promise((resolve, reject) => {
@@ -25,14 +26,16 @@
     css.href = new URL("widget.css", base).href;
     document.head.append(css);
     const modules = await Promise.all(
-      ["../common/i18n.js", "../common/api.js", "../common/ws.js", "../common/chat.js", "tickets.js"].map((p) => import(new URL(p, base).href)),
+      ["../common/i18n.js", "../common/api.js", "../common/ws.js", "../common/chat.js", "tickets.js", "../common/bot.js"].map((p) =>
+        import(new URL(p, base).href),
+      ),
     );
     createWidget(window.SHOPDESK_CONFIG, ...modules);
   }
 
   boot().catch((e) => console.error("ShopDesk widget could not start:", e));
 
-  function createWidget(cfg, i18n, apiMod, wsMod, chat, ticketsMod) {
+  function createWidget(cfg, i18n, apiMod, wsMod, chat, ticketsMod, botMod) {
     const { t, errorText, translateTree, toggleLang, onLangChange, getLang } = i18n;
     const { Api, sessionPath } = apiMod;
     const { ChatSocket } = wsMod;
@@ -153,6 +156,20 @@
       title: t("lang.switch.title"),
     });
     const ticketsBtn = tr("w.tk.open", "button", { type: "button", class: "sdw-iconbtn sdw-tk-open", "data-testid": "widget-tickets" });
+    // While the bot serves, a person is always one click away.
+    const handoverBtn = el(
+      "button",
+      {
+        type: "button",
+        class: "sdw-iconbtn sdw-handover",
+        "data-testid": "widget-handover",
+        "data-i18n-title": "w.handover.title",
+        title: t("w.handover.title"),
+        hidden: true,
+      },
+      tr("w.handover"),
+    );
+    const headerAvatar = el("div", { class: "sdw-avatar" }, icon("headset"));
     const closeBtn = el(
       "button",
       {
@@ -168,13 +185,14 @@
     const header = el(
       "header",
       { class: "sdw-header" },
-      el("div", { class: "sdw-avatar" }, icon("headset")),
+      headerAvatar,
       el(
         "div",
         { class: "sdw-header__text" },
         cfg.storeName ? el("div", { class: "sdw-title", text: cfg.storeName }) : tr("w.title", "div", { class: "sdw-title" }),
         statusEl,
       ),
+      handoverBtn,
       ticketsBtn,
       langBtn,
       closeBtn,
@@ -199,7 +217,7 @@
       offlineSubmit,
     );
     const offlineDone = tr("w.offline.done", "p", { class: "sdw-offline__done", hidden: true });
-    const chatAnyway = tr("w.offline.chat", "button", { type: "button", class: "sdw-btn sdw-btn--link" });
+    const chatAnyway = tr("w.offline.chat", "button", { type: "button", class: "sdw-btn sdw-btn--link", "data-testid": "widget-chat-anyway" });
     const offlineView = el(
       "div",
       { class: "sdw-offline", hidden: true },
@@ -287,6 +305,8 @@
       typingEl,
       selfRole: "visitor",
       testId: "widget-message",
+      botTestId: "bot-message",
+      botExtras: (m) => botMod.botExtras(m, { onAsk: ask }),
       socket,
       api,
       onNotice: (text) => showNotice(text),
@@ -317,12 +337,28 @@
       if (!action) noticeTimer = setTimeout(() => (notice.hidden = true), NOTICE_MS);
     }
 
+    function chatOpen() {
+      return Boolean(session) && session.status !== "ended" && session.status !== "offline";
+    }
+
+    // A click on a suggestion, a first question or "转人工": the question is sent as if typed, with a ref.
+    function ask(text, ref) {
+      if (!chatOpen() || !conv.sessionId) {
+        showNotice(t("err.session_closed"));
+        return false;
+      }
+      conv.send("text", text, ref);
+      return true;
+    }
+
     function statusLine() {
       if (bootFailed) return ["error", t("w.status.error")];
       if (!offlineView.hidden) return ["offline", t(offlineReason)];
       if (socket.state !== "open") return ["connecting", t(socket.everOpened ? "w.status.reconnecting" : "w.status.connecting")];
       if (!session) return ["connecting", t("w.status.connecting")];
       switch (session.status) {
+        case "bot":
+          return ["bot", t("w.status.bot")];
         case "queued":
           return ["queued", queuePosition ? t("w.status.queued", { n: queuePosition }) : t("w.status.queuedNoPos")];
         case "active":
@@ -340,9 +376,13 @@
       const [state, text] = statusLine();
       statusEl.dataset.state = state;
       statusEl.textContent = text;
-      const open = Boolean(session) && session.status !== "ended" && session.status !== "offline";
+      const open = chatOpen();
       composer.el.hidden = !open && Boolean(session);
       composer.setEnabled(open);
+      const botServing = session?.status === "bot" && state !== "offline";
+      handoverBtn.hidden = !botServing;
+      headerAvatar.replaceChildren(icon(botServing ? "bot" : "headset"));
+      panel.classList.toggle("sdw-panel--bot", botServing);
     }
 
     function renderBadge() {
@@ -472,7 +512,7 @@
         await ensureToken();
         if (!loadSessionId()) {
           const availability = await api.get("/visitor/availability");
-          if (!availability?.agents_online || !availability?.business_hours) {
+          if (!botAnswers(availability) && (!availability?.agents_online || !availability?.business_hours)) {
             showOffline(availability);
             return;
           }
@@ -485,6 +525,13 @@
         return;
       }
       connect();
+    }
+
+    // A store whose bot is on takes chats at any hour: the bot answers and hands over when someone is there.
+    function botAnswers(availability) {
+      if (availability?.bot === true || availability?.bot_enabled === true) return true;
+      const mode = availability?.bot_mode;
+      return typeof mode === "string" && mode !== "off";
     }
 
     function showOffline(availability) {
@@ -605,6 +652,13 @@
       body.classList.add("sdw-body--tickets");
       ticketsView.open(ticketId);
     }
+
+    handoverBtn.addEventListener("click", () => {
+      if (!ask(botMod.HANDOVER_TEXT, { kind: "handover" })) return;
+      // One request is enough; if the bot answers instead (nobody free), the button comes back.
+      handoverBtn.disabled = true;
+      setTimeout(() => (handoverBtn.disabled = false), HANDOVER_COOLDOWN_MS);
+    });
 
     ticketsBtn.addEventListener("click", () => {
       if (ticketsView.isOpen) {

@@ -24,7 +24,7 @@ from shopdesk.views import session_view
 # A candidate can fill up between the read and the claim; a few tries cover that without looping forever.
 MAX_CLAIMS = 3
 QUEUE_NOTICE_LIMIT = 20
-WAITING = ("new", "queued", "offline")
+WAITING = ("new", "bot", "queued", "offline")
 
 
 def load_of(agent: AgentModel) -> AgentLoad:
@@ -137,7 +137,7 @@ class Assigner:
                 SessionModel.gsi2pk.set(keys.queue_gsi(group_id)),
                 SessionModel.gsi2sk.set(queued_sk),
             ],
-            condition=SessionModel.status.is_in("new", "queued", "active"),
+            condition=SessionModel.status.is_in("new", "bot", "queued", "active"),
         )
         return self._sessions.queue_position(group_id, queued_sk)
 

@@ -32,6 +32,12 @@ from shopdesk.uploads import Uploads
 from shopdesk.visitors import VisitorService
 
 if TYPE_CHECKING:
+    from shopdesk.artifacts import Artifacts
+    from shopdesk.bot import BotService
+    from shopdesk.first_questions import FirstQuestions
+    from shopdesk.knowledge import KnowledgeBase
+    from shopdesk.learning import Unanswered
+    from shopdesk.order_book import OrderBook
     from shopdesk.sla_policies import SlaPolicies
     from shopdesk.tickets import TicketService
 
@@ -73,7 +79,11 @@ class Container:
 
     @cached_property
     def auth(self) -> Authenticator:
-        return Authenticator(self.settings, self.clock, StoreSecret(self.settings, self._client))
+        return Authenticator(self.settings, self.clock, self.store_secret)
+
+    @cached_property
+    def store_secret(self) -> StoreSecret:
+        return StoreSecret(self.settings, self._client)
 
     @cached_property
     def connections(self) -> Connections:
@@ -108,6 +118,7 @@ class Container:
             self.reminders,
             self.uploads,
             unsolved=lambda session, comment: self.tickets.create_for_unsolved(session, comment),
+            bot=lambda: self.bot,
         )
 
     @cached_property
@@ -149,3 +160,59 @@ class Container:
         from shopdesk.sla_policies import SlaPolicies
 
         return SlaPolicies(self.store_repo, self.store)
+
+    # The bot and its knowledge base load on first use: only chats the bot serves pay for them.
+
+    @cached_property
+    def artifacts(self) -> Artifacts:
+        from shopdesk.artifacts import Artifacts
+
+        return Artifacts(self.settings, lambda: self._client("s3"))
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        from shopdesk.knowledge import IndexCache, KnowledgeBase
+        from shopdesk.repositories import BotConfigRepository, KnowledgeRepository
+
+        return KnowledgeBase(self.clock, KnowledgeRepository(), BotConfigRepository(), self.artifacts, IndexCache())
+
+    @cached_property
+    def first_questions(self) -> FirstQuestions:
+        from shopdesk.first_questions import FirstQuestions
+        from shopdesk.repositories import FirstQuestionRepository, KnowledgeRepository
+
+        return FirstQuestions(FirstQuestionRepository(), KnowledgeRepository())
+
+    @cached_property
+    def unanswered(self) -> Unanswered:
+        from shopdesk.learning import Unanswered
+        from shopdesk.repositories import UnansweredRepository
+
+        return Unanswered(self.clock, UnansweredRepository())
+
+    @cached_property
+    def orders(self) -> OrderBook:
+        from shopdesk.order_book import OrderBook
+        from shopdesk.repositories import OrderRepository
+
+        return OrderBook(self.clock, OrderRepository(), self.artifacts)
+
+    @cached_property
+    def bot(self) -> BotService:
+        from shopdesk.bot import BotService, ClassifierCache
+        from shopdesk.bot_stats import BotStats
+        from shopdesk.repositories import BotConfigRepository, KnowledgeRepository
+
+        return BotService(
+            self.store,
+            BotConfigRepository(),
+            self.knowledge,
+            KnowledgeRepository(),
+            self.first_questions,
+            BotStats(self.clock, lambda: self.store.config().business_hours.timezone or "Asia/Shanghai"),
+            self.unanswered,
+            self.orders,
+            self.artifacts,
+            ClassifierCache(),
+            lambda: int(self.store_repo.presence().online_agents),
+        )

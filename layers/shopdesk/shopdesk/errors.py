@@ -127,3 +127,20 @@ class Conflict(DomainError):
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
+
+
+class ImportRejected(DomainError):
+    """A file refused whole; `details.errors` names each bad row and why."""
+
+    status = 422
+    code = "import_rejected"
+
+
+class InvalidFlow(DomainError):
+    status = 422
+    code = "invalid_flow"
+
+
+class BadSignature(DomainError):
+    status = 401
+    code = "bad_signature"

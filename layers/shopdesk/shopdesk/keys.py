@@ -89,6 +89,48 @@ def visitor_tickets_gsi(visitor_id: str) -> str:
     return f"VTICKETS#{visitor_id}"
 
 
+def kb_entry_pk(entry_id: str) -> str:
+    return f"KB#{entry_id}"
+
+
+def kb_category_gsi(category: str) -> str:
+    return f"KB#CATEGORY#{category}"
+
+
+def unanswered_sk(question_hash: str) -> str:
+    return f"Q#{question_hash}"
+
+
+def unanswered_rank_sk(count: int, question_hash: str) -> str:
+    """Most asked first when read newest-first: the count, zero-padded so it sorts as a number."""
+    return f"{count:010d}#{question_hash}"
+
+
+def bot_stats_pk(scope: str) -> str:
+    """`STORE` or `GROUP#{id}`: the scopes the supervisor view reads."""
+    return f"STATS#BOT#{scope}"
+
+
+def stats_day_sk(day: str) -> str:
+    return f"D#{day}"
+
+
+def stats_window_sk(window_start: str) -> str:
+    return f"W#{window_start}"
+
+
+def order_pk(order_number: str) -> str:
+    return f"ORDER#{order_number}"
+
+
+def order_event_sk(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def buyer_orders_gsi(buyer_id: str) -> str:
+    return f"BUYER#{buyer_id}#ORDERS"
+
+
 STORE_PK = "STORE"
 CONFIG_SK = "CONFIG"
 PRESENCE_SK = "PRESENCE"
@@ -98,3 +140,8 @@ SET_SK = "SET"
 AGENTS_LIST = "AGENTS"
 GROUPS_LIST = "GROUPS"
 TICKETS_LIST = "TICKETS"
+KB_LIST = "KB"
+BOT_SK = "BOT"
+FIRST_QUESTIONS_PK = "BOT#FIRSTQ"
+UNANSWERED_PK = "BOT#UNANSWERED"
+UNANSWERED_OPEN = "BOT#UNANSWERED#OPEN"

@@ -201,6 +201,8 @@ class SessionModel(Item):
     preview = UnicodeAttribute(default="")
     contact = UnicodeAttribute(null=True)
     rating = Rating(null=True)
+    # While the bot serves: its flow state, whether the customer spoke to it, and why it handed over.
+    bot = MapAttribute[str, Any](null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     gsi2pk = UnicodeAttribute(null=True)
@@ -223,6 +225,8 @@ class MessageModel(Item):
     image_key = UnicodeAttribute(null=True)
     client_msg_id = UnicodeAttribute(default="")
     created_at = UnicodeAttribute()
+    # A bot turn's rich part: the answer, suggestions, first questions, an order card.
+    data = MapAttribute[str, Any](null=True)
 
 
 class ClientMessageModel(Item):
@@ -362,3 +366,124 @@ class TicketEventModel(Item):
     text = UnicodeAttribute(default="")
     data = MapAttribute[str, Any](default=dict)
     attachment_keys = ListAttribute[str](default=list)
+
+
+class BotConfigModel(Item):
+    """The store's bot: its mode, thresholds, dictionary, and which knowledge-base index is live."""
+
+    class Meta(_Meta):
+        pass
+
+    mode = UnicodeAttribute(default="off")
+    answer_threshold = NumberAttribute(null=True)
+    suggest_threshold = NumberAttribute(null=True)
+    greeting = UnicodeAttribute(default="")
+    words = ListAttribute[str](default=list)
+    synonyms = MapAttribute[str, Any](default=dict)
+    # Every knowledge-base change bumps kb_version; the index published last says which version it holds.
+    kb_version = NumberAttribute(default=0)
+    index_version = NumberAttribute(default=0)
+    index_key = UnicodeAttribute(default="")
+    intents_key = UnicodeAttribute(default="")
+    intents_version = NumberAttribute(default=0)
+    flows = MapAttribute[str, Any](default=dict)
+    order_source = UnicodeAttribute(default="events")
+    orders_csv_key = UnicodeAttribute(default="")
+    updated_at = UnicodeAttribute(null=True)
+
+
+class KbEntryModel(Item):
+    class Meta(_Meta):
+        pass
+
+    entry_id = UnicodeAttribute()
+    question = UnicodeAttribute()
+    similar = ListAttribute[str](default=list)
+    answer = UnicodeAttribute()
+    category = UnicodeAttribute()
+    tags = ListAttribute[str](default=list)
+    enabled = BooleanAttribute(default=True)
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = MapAttribute[str, Any](default=dict)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_list = Gsi1()
+    by_category = Gsi2()
+
+
+class FirstQuestionModel(Item):
+    class Meta(_Meta):
+        pass
+
+    question_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    entry_id = UnicodeAttribute(default="")
+    position = NumberAttribute(default=0)
+    clicks = NumberAttribute(default=0)
+
+
+class UnansweredModel(Item):
+    """A question the bot could not answer, counted each time it is asked again."""
+
+    class Meta(_Meta):
+        pass
+
+    question_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    asked = NumberAttribute(default=0)
+    first_at = UnicodeAttribute()
+    last_at = UnicodeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_rank = Gsi1()
+
+
+class BotStatsModel(Item):
+    """Bot counters of one scope (store or group) and one day or 3-minute window, added to at event time."""
+
+    class Meta(_Meta):
+        pass
+
+    consults = NumberAttribute(default=0)
+    transfers = NumberAttribute(default=0)
+    resolved = NumberAttribute(default=0)
+    answered = NumberAttribute(default=0)
+    first_question_clicks = NumberAttribute(default=0)
+    unanswered = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
+class OrderModel(Item):
+    class Meta(_Meta):
+        pass
+
+    order_number = UnicodeAttribute()
+    status = UnicodeAttribute()
+    buyer_id = UnicodeAttribute(default="")
+    amount_cents = NumberAttribute(default=0)
+    items = ListAttribute[str](default=list)
+    carrier = UnicodeAttribute(default="")
+    tracking_number = UnicodeAttribute(default="")
+    latest_event = UnicodeAttribute(default="")
+    updated_at = UnicodeAttribute(default="")
+    paid_at = UnicodeAttribute(default="")
+    placed_at = UnicodeAttribute(default="")
+    # The shop may post events out of order: the newest occurred_at wins.
+    occurred_at = UnicodeAttribute(default="")
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_buyer = Gsi1()
+
+
+class OrderEventModel(Item):
+    """Marks an order event as applied, so a redelivered webhook changes nothing."""
+
+    class Meta(_Meta):
+        pass
+
+    type = UnicodeAttribute()
+    received_at = UnicodeAttribute()

@@ -13,17 +13,22 @@ from shopdesk import keys
 from shopdesk.errors import NotFound
 from shopdesk.models import (
     AgentModel,
+    BotConfigModel,
     ConnectionModel,
     ConnectionSetModel,
+    FirstQuestionModel,
     GroupModel,
     Item,
+    KbEntryModel,
     MessageModel,
+    OrderModel,
     PresenceModel,
     QuickReplyModel,
     SessionModel,
     StoreConfigModel,
     TicketEventModel,
     TicketModel,
+    UnansweredModel,
     VisitorModel,
 )
 from shopdesk.pagination import decode_cursor, encode_cursor
@@ -275,3 +280,71 @@ class TicketRepository:
             last_evaluated_key=decode_cursor(cursor),
         )
         return _page(result, list(result))
+
+
+class BotConfigRepository:
+    def get(self) -> BotConfigModel:
+        """Read consistently: a mode switch or a new index applies from the next message on."""
+        try:
+            return BotConfigModel.get(keys.STORE_PK, keys.BOT_SK, consistent_read=True)
+        except DoesNotExist:
+            return BotConfigModel(keys.STORE_PK, keys.BOT_SK)
+
+
+class KnowledgeRepository:
+    def get(self, entry_id: str) -> KbEntryModel | None:
+        try:
+            return KbEntryModel.get(keys.kb_entry_pk(entry_id), keys.META_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def require(self, entry_id: str) -> KbEntryModel:
+        entry = self.get(entry_id)
+        if entry is None:
+            raise NotFound("No such knowledge-base entry.", entry_id=entry_id)
+        return entry
+
+    def many(self, entry_ids: Iterable[str]) -> dict[str, KbEntryModel]:
+        wanted = list(dict.fromkeys(entry_ids))
+        if not wanted:
+            return {}
+        found = KbEntryModel.batch_get([(keys.kb_entry_pk(e), keys.META_SK) for e in wanted])
+        return {entry.entry_id: entry for entry in found}
+
+    def page(self, category: str | None, limit: int, cursor: str | None) -> Page[KbEntryModel]:
+        index = KbEntryModel.by_category if category else KbEntryModel.by_list
+        list_key = keys.kb_category_gsi(category) if category else keys.KB_LIST
+        result = index.query(list_key, limit=limit, last_evaluated_key=decode_cursor(cursor))
+        return _page(result, list(result))
+
+    def all(self) -> list[KbEntryModel]:
+        """The whole knowledge base (bounded by the import limit), for the index build and exports."""
+        return list(KbEntryModel.by_list.query(keys.KB_LIST))
+
+
+class FirstQuestionRepository:
+    def all(self) -> list[FirstQuestionModel]:
+        found = FirstQuestionModel.query(keys.FIRST_QUESTIONS_PK)
+        return sorted(found, key=lambda question: (int(question.position), question.question_id))
+
+
+class UnansweredRepository:
+    def page(self, limit: int, cursor: str | None) -> Page[UnansweredModel]:
+        result = UnansweredModel.by_rank.query(
+            keys.UNANSWERED_OPEN, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+        )
+        return _page(result, list(result))
+
+    def get(self, question_id: str) -> UnansweredModel | None:
+        try:
+            return UnansweredModel.get(keys.UNANSWERED_PK, keys.unanswered_sk(question_id))
+        except DoesNotExist:
+            return None
+
+
+class OrderRepository:
+    def get(self, order_number: str) -> OrderModel | None:
+        try:
+            return OrderModel.get(keys.order_pk(order_number), keys.META_SK)
+        except DoesNotExist:
+            return None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
 
@@ -49,8 +49,14 @@ from shopdesk.store import StoreSettings
 from shopdesk.uploads import Uploads
 from shopdesk.views import message_view, session_view
 
+if TYPE_CHECKING:
+    from shopdesk.bot import BotService
+
 KINDS = ("text", "emoji", "image")
-OPEN_FOR_VISITOR = ("new", "queued", "active")
+OPEN_FOR_VISITOR = ("new", "bot", "queued", "active")
+BOT = Principal(role="bot", user_id="bot", name="智能助手")
+RECENT_FOR_ROUTING = 20
+HANDOVER_NOTE = "正在为您转接人工客服，请稍候…"
 MAX_EMOJI_CHARS = 16
 MAX_SEND_ATTEMPTS = 5
 PREVIEW_CHARS = 60
@@ -64,6 +70,7 @@ class Outgoing:
     kind: str
     text: str = ""
     image_key: str | None = None
+    ref: Mapping[str, str] | None = None  # the button a customer clicked in a bot turn
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ class ChatService:
         reminders: Reminders,
         uploads: Uploads,
         unsolved: Callable[[SessionModel, str], object] | None = None,
+        bot: Callable[[], BotService] | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -101,6 +109,7 @@ class ChatService:
         self._reminders = reminders
         self._uploads = uploads
         self._unsolved = unsolved
+        self._bot = bot
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -139,6 +148,13 @@ class ChatService:
         """For a caller already entitled to it (a ticket's linked chat)."""
         return self._messages.since(session_id, since, limit, cursor)
 
+    def last_customer_text(self, session: SessionModel) -> str:
+        """What the customer said last, for agent assist: one Query over the latest messages."""
+        since = max(0, int(session.last_seq) - RECENT_FOR_ROUTING)
+        recent = self._messages.since(session.session_id, since, RECENT_FOR_ROUTING, None).items
+        texts = [m.text for m in recent if m.sender_role == "visitor" and m.kind == "text" and m.text]
+        return texts[-1] if texts else ""
+
     def position(self, session: SessionModel) -> int | None:
         if session.status != "queued" or not session.gsi2sk:
             return None
@@ -149,19 +165,23 @@ class ChatService:
 
     # --- visitor side ----------------------------------------------------------------------------
 
-    def open(self, principal: Principal, channel: str, page: str, resume_id: str | None) -> SessionModel:
+    def open(
+        self, principal: Principal, channel: str, page: str, resume_id: str | None, greet: bool = True
+    ) -> SessionModel:
+        """A new conversation, or the visitor's open one resumed. The bot takes it when the store says so."""
         if resume_id:
             resumed = self._sessions.get(resume_id)
             if resumed is not None and resumed.visitor_id == principal.user_id and resumed.status in OPEN_FOR_VISITOR:
                 return resumed
         now = iso(self._clock.now())
         session_id = new_id("s")
+        bot = self._bot() if greet and self._bot is not None and self._bot().serves_new_chats() else None
         session = SessionModel(
             keys.session_pk(session_id),
             keys.META_SK,
             session_id=session_id,
             visitor_id=principal.user_id,
-            status="new",
+            status="bot" if bot is not None else "new",
             channel=channel,
             page=page,
             created_at=now,
@@ -169,6 +189,9 @@ class ChatService:
             gsi1sk=keys.timeline_sk(now, session_id),
         )
         session.save(condition=SessionModel.pk.does_not_exist())
+        if bot is not None:
+            greeting = bot.greeting()
+            self.bot_message(session, greeting.text, greeting.data)
         return session
 
     def rate(self, principal: Principal, session_id: str, stars: int, comment: str, solved: bool) -> SessionModel:
@@ -187,6 +210,8 @@ class ChatService:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise AlreadyRated("This conversation has already been rated.") from error
             raise
+        if solved and session.bot is not None and self._bot is not None:
+            self._bot().record_resolved(session)
         if not solved and self._unsolved is not None:
             # 未解决用户自动流入工单池: a "not solved" vote becomes a ticket in the group's pool.
             self._unsolved(session, comment)
@@ -196,7 +221,7 @@ class ChatService:
         self, principal: Principal, body: str, contact: str, channel: str, page: str
     ) -> SessionModel:
         self._check_text("text", body)
-        session = self.open(principal, channel, page, None)
+        session = self.open(principal, channel, page, None, greet=False)
         group_id, _ = self._route(session, body)
         now = iso(self._clock.now())
         message = self._message(session, 1, principal, "text", body, None, new_id("offline"))
@@ -254,7 +279,9 @@ class ChatService:
                 session = self.session(outgoing.session_id)
                 self._check_writable(principal, session)
                 continue
-            self._after_store(principal, session, message, was_waiting, int(config.first_response_seconds))
+            self._after_store(
+                principal, session, message, was_waiting, int(config.first_response_seconds), outgoing.ref or {}
+            )
             return Sent(session=session, message=message, duplicate=False)
         raise Conflict("The conversation is busy; send again.")
 
@@ -317,7 +344,12 @@ class ChatService:
         message: MessageModel,
         was_waiting: str | None,
         threshold: int,
+        ref: Mapping[str, str],
     ) -> None:
+        if principal.is_visitor and session.status == "bot" and self._bot is not None:
+            self.deliver(session, message)
+            self._bot_turn(session, message, ref)
+            return
         if principal.is_visitor and session.status == "new":
             # Route first, so the agent who gets the session also gets the words that routed it.
             self.route(session, message.text if message.kind == "text" else "")
@@ -459,26 +491,76 @@ class ChatService:
         return ended
 
     def system_message(self, session: SessionModel, note: str) -> None:
-        system = Principal(role="system", user_id="system", name="系统")
+        self._append(session, Principal(role="system", user_id="system", name="系统"), "text", note, None)
+
+    def bot_message(
+        self, session: SessionModel, text: str, data: Mapping[str, Any], state: Mapping[str, Any] | None = None
+    ) -> None:
+        """A bot turn, and the bot's state after it, in the same write."""
+        self._append(session, BOT, "bot", text, dict(data) or None, state)
+
+    def _append(
+        self,
+        session: SessionModel,
+        sender: Principal,
+        kind: str,
+        body: str,
+        data: dict[str, Any] | None,
+        bot_state: Mapping[str, Any] | None = None,
+    ) -> None:
         for _ in range(MAX_SEND_ATTEMPTS):
             seq = int(session.last_seq) + 1
-            message = self._message(session, seq, system, "text", note, None, new_id("sys"))
+            message = self._message(session, seq, sender, kind, body, None, new_id(sender.role[:3]))
+            message.data = data
+            actions: list[Any] = [SessionModel.last_seq.set(seq)]
+            if bot_state is not None:
+                actions.append(SessionModel.bot.set(dict(bot_state)))
             try:
                 with transaction() as tx:
-                    tx.update(
-                        "session",
-                        session,
-                        [SessionModel.last_seq.set(seq)],
-                        condition=SessionModel.last_seq == seq - 1,
-                    )
+                    tx.update("session", session, actions, condition=SessionModel.last_seq == seq - 1)
                     tx.put("message", message, condition=MessageModel.pk.does_not_exist())
             except TransactionFailed:
                 session = self.session(session.session_id)
                 continue
             session.last_seq = seq
+            if bot_state is not None:
+                session.bot = dict(bot_state)
             self.deliver(session, message)
             return
         raise Conflict("The conversation is busy; try again.")
+
+    # --- the bot ---------------------------------------------------------------------------------
+
+    def _bot_turn(self, session: SessionModel, message: MessageModel, ref: Mapping[str, str]) -> None:
+        from shopdesk.bot import Ref  # the bot's modules load only where a bot serves
+
+        assert self._bot is not None
+        if not session.group_id:
+            # The words pick the group now, so the bot's figures count per group and a handover goes there.
+            session.group_id = self._route(session, message.text)[0]
+            session.update(actions=[SessionModel.group_id.set(session.group_id)])
+        clicked = Ref(kind=ref.get("kind", ""), id=ref.get("id", ""), entry_id=ref.get("entry_id", ""))
+        turn = self._bot().respond(session, message.text if message.kind == "text" else "", clicked)
+        if turn.handover:
+            turn.state["handed_over"] = turn.handover
+        for n, reply in enumerate(turn.replies):
+            last = n == len(turn.replies) - 1
+            self.bot_message(session, reply.text, reply.data, turn.state if last else None)
+        if not turn.replies:
+            session.update(actions=[SessionModel.bot.set(turn.state)])
+        if turn.handover:
+            self.hand_over(session)
+
+    def hand_over(self, session: SessionModel) -> None:
+        """To a person, with the conversation so far: the agent reads the bot's turns in the history."""
+        self.system_message(session, HANDOVER_NOTE)
+        if session.group_id:
+            self.place(session, self._groups.get(session.group_id), session.group_id)
+            return
+        since = max(0, int(session.last_seq) - RECENT_FOR_ROUTING)
+        recent = self._messages.since(session.session_id, since, RECENT_FOR_ROUTING, None).items
+        group_id, group = self._route(session, " ".join(m.text for m in recent if m.sender_role == "visitor"))
+        self.place(session, group, group_id)
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -590,7 +672,7 @@ class ChatService:
         image_key: str | None,
         client_msg_id: str,
     ) -> MessageModel:
-        role = "visitor" if sender.is_visitor else ("system" if sender.role == "system" else "agent")
+        role = "visitor" if sender.is_visitor else (sender.role if sender.role in ("system", "bot") else "agent")
         return MessageModel(
             session.pk,
             keys.message_sk(seq),

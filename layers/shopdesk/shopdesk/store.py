@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,6 +45,8 @@ class StoreSettings:
         return {channel: str(group) for channel, group in plain(self.config().channel_rules).items()}
 
 
-def plain(value: MapAttribute[str, Any] | None) -> dict[str, Any]:
-    """A free-form pynamodb map as a dict (it is a MapAttribute, not a Mapping)."""
-    return value.as_dict() if value is not None else {}
+def plain(value: MapAttribute[str, Any] | Mapping[str, Any] | None) -> dict[str, Any]:
+    """A free-form pynamodb map as a dict: a MapAttribute once read, still a dict when just assigned."""
+    if value is None:
+        return {}
+    return dict(value) if isinstance(value, Mapping) else value.as_dict()

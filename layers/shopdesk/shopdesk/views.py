@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shopdesk.models import AgentModel, MessageModel, SessionModel
+from shopdesk.store import plain
 
 
 def session_view(session: SessionModel, queue_position: int | None = None) -> dict[str, Any]:
@@ -44,6 +45,7 @@ def message_view(message: MessageModel, image_url: Callable[[str], str]) -> dict
         "image_url": image_url(message.image_key) if message.image_key else None,
         "client_msg_id": message.client_msg_id or None,
         "created_at": message.created_at,
+        "bot": plain(message.data) or None,
     }
 
 
