@@ -18,13 +18,14 @@ STACK ?= shopdesk-$(STORE_ID)
 PYTEST_ARGS ?=
 export AWS_DEFAULT_REGION ?= ap-southeast-1
 
-.PHONY: help install run test test-unit check format bench openapi build deploy publish-web browser sam-cli clean
+.PHONY: help install run test test-unit check format bench intents openapi build deploy publish-web browser sam-cli clean
 
 help:
 	@echo "make run     start ShopDesk locally (BACKEND=moto|localstack, WEB_PORT, API_PORT, MOTO_PORT)"
 	@echo "make test    run every test suite (installs what it needs, Chromium included)"
 	@echo "make check   ruff, mypy, cfn-lint and sam validate --lint"
 	@echo "make bench   print the performance figures"
+	@echo "make intents evaluate the bot's intent classifier on a held-out split"
 	@echo "make build   sam build (no container needed)"
 	@echo "make deploy  sam build && sam deploy --guided, then publish the web app (STACK=shopdesk-<store>)"
 
@@ -82,6 +83,9 @@ publish-web: install
 
 bench: install
 	$(PY) -m tests.bench.run
+
+intents: install
+	$(PY) -m infra.intents evaluate
 
 openapi: install
 	$(PY) -m infra.openapi > docs/openapi.json

@@ -136,7 +136,8 @@ FIRST_QUESTIONS = [
     ("怎么开发票？", ""),
     ("查询我的订单", ""),
 ]
-# Demo orders the order-lookup flow finds: SD + date + serial, in several states.
+# Demo orders the order-lookup flow finds: SD + date + serial, in several states. They carry no buyer,
+# so an anonymous demo visitor may look them up; a real order names its buyer, and only that buyer sees it.
 DEMO_ORDERS = [
     ("SD20261125001", "shipped", "顺丰速运", "SF1420000001", "快件已到达【上海转运中心】", ["羽绒服 黑色 L"]),
     ("SD20261125002", "paid", "", "", "", ["纯棉T恤 白色 M", "牛仔裤 蓝色 30"]),
@@ -170,7 +171,6 @@ def seed_demo_bot(container: Container) -> None:
                     "order": {
                         "order_number": order_number,
                         "status": status,
-                        "buyer_id": "demo-buyer",
                         "amount_cents": 19900 + 1000 * number,
                         "items": items,
                         "carrier": carrier,

@@ -238,8 +238,9 @@ class World:
         token: str | None = None,
         query: dict[str, str] | None = None,
         raw_body: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        headers = {"Content-Type": "application/json", "Host": "api.local"}
+        headers = {"Content-Type": "application/json", "Host": "api.local", **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         event = {

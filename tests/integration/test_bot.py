@@ -129,6 +129,25 @@ def test_the_order_flow_asks_checks_and_looks_the_order_up(shop: World) -> None:
     assert found[-1]["bot"]["order"]["tracking_number"] == "SF1420000001"
 
 
+def test_someone_elses_order_is_not_shown_and_a_person_takes_over(shop: World) -> None:
+    # Given an order that belongs to a buyer the shop signed for
+    from shopdesk.orders import parse_order_event
+
+    event = {"event_id": "e-2", "type": "order.paid", "occurred_at": "2026-11-24T09:00:00.000Z"}
+    order = {"order_number": "SD20261125002", "status": "paid", "buyer_id": "shop-buyer-7"}
+    shop.container.orders.apply(parse_order_event({**event, "order": order}))
+    agent = shop.staff(groups=("presales",))
+    agent.connect()
+    # When an anonymous customer asks the bot for it
+    visitor, session_id = opened(shop)
+    say(visitor, session_id, "查订单")
+    replies = say(visitor, session_id, "SD20261125002")
+    # Then the bot shows nothing of it, and hands the customer to a person who can check who they are
+    assert all("order" not in r["bot"] for r in replies), replies
+    status, session = visitor.get("VisitorFunction", f"/sessions/{session_id}")
+    assert session["status"] == "active" and session["agent_id"] == agent.id, session
+
+
 def test_transfer_to_a_person_hands_over_with_the_conversation_so_far(shop: World) -> None:
     # Given an agent online, and a customer who has talked to the bot
     agent = shop.staff(groups=("presales",))
@@ -259,3 +278,56 @@ def test_the_human_first_bot_steps_in_only_when_nobody_is_online(shop: World) ->
     agent.connect()
     other, _ = opened(shop)
     assert bot_turns(other) == []
+
+
+def test_the_bots_figures_count_per_three_minute_window_and_group(shop: World) -> None:
+    # Given a customer who consults the bot about sizes (routed to presales by its words)
+    from shopdesk.bot_stats import window_start
+
+    stats = shop.container.bot.stats
+    first_window = window_start(shop.clock.now())
+    visitor, session_id = opened(shop)
+    say(visitor, session_id, "尺码偏大还是偏小")
+    # When the clock moves into the next 3-minute window and the customer asks for a person
+    shop.clock.advance(minutes=3)
+    say(visitor, session_id, "转人工")
+    # Then each window holds what happened in it, for the store and for the group
+    for scope in ("STORE", "GROUP#presales"):
+        assert stats.window(scope, first_window)["consults"] == 1
+        assert stats.window(scope, first_window)["transfers"] == 0
+        later = stats.window(scope, window_start(shop.clock.now()))
+        assert (later["consults"], later["transfers"], later["transfer_rate"]) == (0, 1, None)
+    # And the day holds both, with the rate as it is
+    day = stats.day("STORE")
+    assert (day["consults"], day["transfers"], day["transfer_rate"]) == (1, 1, 1.0)
+
+
+def test_an_xlsx_export_imports_back_as_updates(shop: World) -> None:
+    # Given a leader exports the knowledge base as XLSX
+    leader = shop.staff(role="leader")
+    status, exported = leader.get(B, "/kb/export", format="xlsx")
+    assert status == 200 and exported["filename"] == "knowledge-base.xlsx", exported
+    count = len(shop.container.knowledge.export())
+    # When they import the same file
+    payload = {"filename": "knowledge-base.xlsx", "content_base64": exported["content_base64"]}
+    status, body = leader.call(B, "POST", "/kb/import", payload)
+    # Then every row updates its entry, and nothing is created twice
+    assert (status, body) == (200, {"created": 0, "updated": count}), body
+    assert shop.container.knowledge.get("kb-001").version == 2
+
+
+def test_an_agent_gets_answers_suggested_for_the_customers_last_message(shop: World) -> None:
+    # Given a customer handed over to an agent
+    agent = shop.staff(groups=("presales",))
+    agent.connect()
+    other = shop.staff(groups=("presales",), online=False)
+    visitor, session_id = opened(shop)
+    say(visitor, session_id, "转人工")
+    # When the customer asks, and the agent asks for suggestions
+    visitor.say(session_id, "发票怎么开？要公司抬头的")
+    status, body = agent.get(B, f"/kb/assist/{session_id}")
+    # Then the customer's words come back with invoice answers
+    assert status == 200 and body["query"] == "发票怎么开？要公司抬头的", body
+    assert body["items"] and all(item["category"] == "发票" for item in body["items"][:1]), body
+    # And another agent of the group, not serving it, may not read them
+    assert other.get(B, f"/kb/assist/{session_id}")[0] == 403

@@ -124,6 +124,7 @@ class BotService:
         artifacts: Artifacts,
         classifiers: ClassifierCache,
         online_agents: Callable[[], int],
+        shop_user_of: Callable[[str], str | None],
     ) -> None:
         self._store = store
         self._config = config
@@ -136,6 +137,7 @@ class BotService:
         self._artifacts = artifacts
         self._classifiers = classifiers
         self._online_agents = online_agents
+        self._shop_user_of = shop_user_of
 
     # --- settings --------------------------------------------------------------------------------
 
@@ -228,7 +230,7 @@ class BotService:
         counts = {"consults": 0 if turn.state.get("consulted") else 1}
         turn.state["consulted"] = True
         try:
-            self._respond(config, turn, counts, text.strip()[:MAX_QUESTION_CHARS], ref)
+            self._respond(config, turn, counts, text.strip()[:MAX_QUESTION_CHARS], ref, session.visitor_id)
         finally:
             if turn.handover:
                 counts["transfers"] = 1
@@ -241,7 +243,9 @@ class BotService:
         if state.get("consulted") and not state.get("handed_over"):
             self.stats.add(session.group_id, {"resolved": 1})
 
-    def _respond(self, config: BotConfigModel, turn: Turn, counts: dict[str, int], text: str, ref: Ref) -> None:
+    def _respond(
+        self, config: BotConfigModel, turn: Turn, counts: dict[str, int], text: str, ref: Ref, visitor_id: str
+    ) -> None:
         if config.mode == "off":
             turn.handover = "bot_off"
             return
@@ -254,7 +258,7 @@ class BotService:
                 state = FlowState.from_dict(turn.state["flow"])
                 flow = flows.get(state.flow_id)
                 if flow is not None:
-                    self._follow(turn, advance(flow, state, text, self._action_runner(config)))
+                    self._follow(turn, advance(flow, state, text, self._action_runner(config, visitor_id)))
                     return
             except ValueError:  # the flow was redefined under this conversation: start afresh
                 pass
@@ -273,7 +277,7 @@ class BotService:
         flow = triggered(flows.values(), intent, text)
         if flow is not None:
             slots = {k: v for k, v in extract_entities(text).items() if k == "order_number"}
-            self._follow(turn, start(flow, slots, self._action_runner(config)))
+            self._follow(turn, start(flow, slots, self._action_runner(config, visitor_id)))
             return
         live = self._knowledge.live(config)
         if live is None:
@@ -310,13 +314,16 @@ class BotService:
         if flow_turn.handover:
             turn.handover = "flow"
 
-    def _action_runner(self, config: BotConfigModel) -> ActionRunner:
+    def _action_runner(self, config: BotConfigModel, visitor_id: str) -> ActionRunner:
         def run(action: str, slots: Mapping[str, str]) -> tuple[str, Mapping[str, Any]]:
             if action != "order_lookup":
                 return "missing", {}
             order = self._orders.source(config).find(slots.get("order_number", ""))
             if order is None:
                 return "missing", {}
+            if order.buyer_id and order.buyer_id != self._shop_user_of(visitor_id):
+                # Someone else's order, or a buyer the shop has not vouched for: a person checks who asks.
+                return "not_yours", {}
             return "found", {"order": {**order.template_data(), **order_view(order)}}
 
         return run

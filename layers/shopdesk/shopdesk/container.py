@@ -215,4 +215,12 @@ class Container:
             self.artifacts,
             ClassifierCache(),
             lambda: int(self.store_repo.presence().online_agents),
+            self._shop_user_of,
         )
+
+    @staticmethod
+    def _shop_user_of(visitor_id: str) -> str | None:
+        from shopdesk.repositories import VisitorRepository
+
+        visitor = VisitorRepository().get(visitor_id)
+        return visitor.shop_user_id if visitor is not None else None
