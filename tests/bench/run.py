@@ -254,6 +254,59 @@ def cold_imports() -> None:
     row("jieba initialisation (import + small dictionary + first cut)", f"{jieba * 1000:.0f} ms", "<= 150 ms")
 
 
+# --- the bot: answer quality, query latency, cold start and memory -------------------------------
+
+
+def bot_figures() -> None:
+    import json
+    import tempfile
+
+    from shopdesk.answering import Analyzer, Index
+
+    from tests.bench.bot_quality import latency_rows, load_docs, quality_rows, synthetic_docs
+
+    for figure, value, target in quality_rows() + latency_rows():
+        row(figure, value, target.removeprefix("target ").strip())
+    with tempfile.TemporaryDirectory() as folder:
+        artifacts = {}
+        for label, docs in (("demo, 129 entries", load_docs()), ("2,000 entries", synthetic_docs(2000))):
+            path = Path(folder) / f"{len(docs)}.json"
+            path.write_text(json.dumps({"index": Index.build(docs, Analyzer()).to_json()}, ensure_ascii=False))
+            artifacts[label] = path
+        for label, path in artifacts.items():
+            took = median_of(BOT_COLD_START.format(artifact=path, handler=ROOT / "functions/chat_socket/app.py"))
+            row(f"bot cold start: jieba + index + intents ({label})", f"{took * 1000:.0f} ms", "<= 150 ms")
+        peak = timed_python(
+            BOT_PEAK_RSS.format(artifact=artifacts["2,000 entries"], handler=ROOT / "functions/chat_socket/app.py")
+        )
+        row("bot handler peak RSS (2,000 entries, 300 turns' answering)", f"{peak:.0f} MB", "<= 128 MB")
+
+
+# What the bot's first turn adds to a warm-imported chat handler: its modules, jieba's small dictionary,
+# the published index (read here from a file; on AWS from S3), the intent model, one prediction, one answer.
+BOT_COLD_START = (
+    "import importlib.util, json, sys, time; sys.path.insert(0, '{handler}'.rsplit('/', 1)[0]); "
+    "spec = importlib.util.spec_from_file_location('fn', '{handler}'); "
+    "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+    "t = time.perf_counter(); "
+    "from shopdesk import bot; from shopdesk.answering import Analyzer, Index, decide; "
+    "from shopdesk.intents import load_shipped; "
+    "index = Index.from_json(json.load(open('{artifact}'))['index']); analyzer = Analyzer(); "
+    "load_shipped().predict('帮我查下订单'); decide('衣服买大了能换吗', index, analyzer); "
+    "print(time.perf_counter()-t)"
+)
+BOT_PEAK_RSS = (
+    "import importlib.util, json, sys; sys.path.insert(0, '{handler}'.rsplit('/', 1)[0]); "
+    "spec = importlib.util.spec_from_file_location('fn', '{handler}'); "
+    "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
+    "from shopdesk.answering import Analyzer, Index, decide; from shopdesk.intents import load_shipped; "
+    "index = Index.from_json(json.load(open('{artifact}'))['index']); analyzer = Analyzer(); model = load_shipped(); "
+    "words = ['衣服买大了能换吗', '什么时候发货', '发票怎么开', '优惠券怎么用', '七天无理由退货', '快递到哪了']; "
+    "[(model.predict(w), decide(w, index, analyzer)) for _ in range(50) for w in words]; "
+    "print(next(int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM:')))"
+)
+
+
 # --- delivery latency and RSS on the embedded stack --------------------------------------------------
 
 
@@ -361,6 +414,7 @@ def main() -> None:
     print("ShopDesk benchmarks\n")
     request_counts()
     cold_imports()
+    bot_figures()
     embedded_stack()
 
 
