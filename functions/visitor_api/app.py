@@ -70,6 +70,11 @@ def rate(session_id: SessionId, body: Annotated[RatingRequest, Body()]) -> dict[
     return session_view(container.chat.session(session.session_id))
 
 
+@app.post("/visitor/sessions/<session_id>/end", summary="Close a chat the bot served alone", tags=["sessions"])
+def finish(session_id: SessionId) -> dict[str, Any]:
+    return session_view(container.chat.finish_with_bot(visitor(), session_id))
+
+
 @app.post("/uploads", summary="A presigned POST for an image", tags=["sessions"])
 def upload(body: Annotated[UploadRequest, Body()]) -> dict[str, Any]:
     principal = principal_of(app)

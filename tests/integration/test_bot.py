@@ -331,3 +331,21 @@ def test_an_agent_gets_answers_suggested_for_the_customers_last_message(shop: Wo
     assert body["items"] and all(item["category"] == "发票" for item in body["items"][:1]), body
     # And another agent of the group, not serving it, may not read them
     assert other.get(B, f"/kb/assist/{session_id}")[0] == 403
+
+
+def test_a_chat_the_bot_served_alone_closes_and_counts_as_bot_resolved_when_rated_solved(shop: World) -> None:
+    # Given a customer the bot answered
+    leader = shop.staff(role="leader")
+    visitor, session_id = opened(shop)
+    say(visitor, session_id, "有没有尺码表，我不知道自己穿多大码")
+    # When they close the chat and rate it solved
+    status, session = visitor.call("VisitorFunction", "POST", f"/visitor/sessions/{session_id}/end")
+    assert status == 200 and session["status"] == "ended", session
+    status, rated = visitor.call(
+        "VisitorFunction", "POST", f"/sessions/{session_id}/rating", {"stars": 5, "solved": True}
+    )
+    assert status == 200, rated
+    # Then the bot counts it as resolved, and closing it again is refused
+    assert leader.get(B, "/bot/stats")[1]["resolved"] == 1
+    status, again = visitor.call("VisitorFunction", "POST", f"/visitor/sessions/{session_id}/end")
+    assert status == 409 and again["code"] == "session_closed", again

@@ -490,6 +490,23 @@ class ChatService:
         self._assigner.drain(agent_id)
         return ended
 
+    def finish_with_bot(self, principal: Principal, session_id: str) -> SessionModel:
+        """The customer closes a chat the bot served alone; they may rate it like any other."""
+        session = self.readable(principal, session_id)
+        if not principal.is_visitor:
+            raise NotParticipant("Only the customer closes a chat with the bot.")
+        try:
+            session.update(
+                actions=[SessionModel.status.set("ended"), SessionModel.ended_at.set(iso(self._clock.now()))],
+                condition=SessionModel.status == "bot",
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise SessionClosed("Only a chat the bot is serving can be closed by the customer.") from error
+            raise
+        self._connections.send_to(self._participants(session), {"type": "session", "session": session_view(session)})
+        return session
+
     def system_message(self, session: SessionModel, note: str) -> None:
         self._append(session, Principal(role="system", user_id="system", name="系统"), "text", note, None)
 
