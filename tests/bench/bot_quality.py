@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT / "layers/shopdesk"))
 
-from shopdesk.answering import Analyzer, Decision, Doc, Index, decide  # noqa: E402
+from shopdesk.answering import BIGRAM_MARK, Analyzer, Decision, Doc, Index, decide  # noqa: E402
 
 KB = ROOT / "layers/shopdesk/shopdesk/data/demo_kb.json"
 EVAL = Path(__file__).with_name("data") / "bot_eval.jsonl"
@@ -74,8 +74,7 @@ def synthetic_docs(count: int) -> list[Doc]:
     analyzer = Analyzer()
 
     def vary(phrasing: str) -> str:
-        words = analyzer.terms(phrasing)
-        words = [word for word in words if not word.startswith("~")]
+        words = [term for term in analyzer.terms(phrasing) if not term.startswith(BIGRAM_MARK)]
         rng.shuffle(words)
         return rng.choice(products) + "".join(words)
 

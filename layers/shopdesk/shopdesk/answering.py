@@ -1,9 +1,10 @@
-"""The FAQ bot's retrieval core: find the knowledge-base entry a customer's question is about, and say
-how sure that is, so the bot answers, offers suggestions or hands over to a person.
+"""The FAQ bot's retrieval core: which knowledge-base entry a customer's question is about, and how sure
+that is, so the bot answers, offers suggestions or hands the chat to a person.
 
-Pure logic: the caller loads the knowledge base and the index artifact. Every entry is matched through
-its standard question and its similar phrasings with BM25 over jieba words (plus synonyms) and, at a
-lower weight, the character bigrams inside them, which still match when the two sides segment differently.
+Pure logic: the caller loads the knowledge base and the index artifact. Entries are matched through their
+standard question and similar phrasings, on jieba words (canonicalised by synonyms) and, at a lower weight,
+the character bigrams of the word sequence, which still match when the two sides segment differently
+("刚下/单想" against "下单").
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 
 from shopdesk.text import teach, tokens
 
-# Colloquial → canonical. Both the knowledge base and the queries go through it, so a store only has to
-# phrase an entry one way.
+# Colloquial → canonical. Both the knowledge base and the queries go through it, so an entry need not
+# spell out every way of saying a thing.
 DEFAULT_SYNONYMS: dict[str, str] = {
     # returns, refunds, price protection
     "退钱": "退款",
@@ -73,6 +74,9 @@ DEFAULT_SYNONYMS: dict[str, str] = {
     "几码": "尺码",
     "多大码": "尺码",
     "大小": "尺码",
+    "买大": "尺码不合适",
+    "买小": "尺码不合适",
+    "不合身": "尺码不合适",
     # invoices
     "开票": "发票",
     "开发票": "发票",
@@ -146,62 +150,102 @@ DEFAULT_SYNONYMS: dict[str, str] = {
     "多长时间": "多久",
 }
 
+
+def _vocabulary(*lines: str) -> tuple[str, ...]:
+    return tuple(word for line in lines for word in line.split())
+
+
 # Shop vocabulary the small dictionary lacks: without it jieba cuts 团购价 into 有团/购价 and 下单 into 刚下/单想.
-DOMAIN_WORDS = (
-    *"下单 拍下 拍错 收到 收货人 收货地址 寄回 单号 分开 驿站 快递柜 上门取件 中转站 补发 少发 催单".split(),
-    *"花呗 货到付款 到账 代付 免息 扣款 专票 抬头 差价 团购 缺货 没货 断货 断码 领券 用券 满赠 新人券 秒杀 清仓".split(),
-    *"直播间 生日礼 账号 手机号 版型 修身 大码 加大码 码数 鞋码 文胸 罩杯".split(),
-    *"t恤 卫衣 衬衫 外套 针织衫 连衣裙 半身裙 牛仔裤 运动鞋 双肩包 保温杯".split(),
-    *"钻毛 跑绒 充绒量 含绒量 鸭绒 鹅绒 透肉 洗水标 吊牌".split(),
+DOMAIN_WORDS = _vocabulary(
+    "下单 拍下 拍错 收到 收货人 收货地址 寄回 单号 分开 驿站 快递柜 上门取件 中转站 补发 少发 催单",
+    "花呗 货到付款 到账 代付 免息 扣款 专票 抬头 差价 团购 缺货 没货 断货 断码",
+    "领券 用券 满赠 新人券 秒杀 清仓 直播间 生日礼 账号 手机号",
+    "版型 修身 大码 加大码 码数 鞋码 文胸 罩杯",
+    "t恤 卫衣 衬衫 外套 针织衫 连衣裙 半身裙 牛仔裤 运动鞋 双肩包 保温杯",
+    "钻毛 跑绒 充绒量 含绒量 鸭绒 鹅绒 透肉 洗水标 吊牌",
 )
 
-HANDOVER_PHRASES: tuple[str, ...] = (
-    "转人工",
-    "人工客服",
-    "人工服务",
-    "找人工",
-    "要人工",
-    "接人工",
-    "真人",
-    "活人",
-    "机器人",
-)
-# A complaint or a claim only a person can settle: the bot must not try to answer it from the FAQ.
-ESCALATION_WORDS: tuple[str, ...] = ("投诉", "举报", "12315", "消协", "工商局", "起诉", "律师", "骗子", "差评", "赔偿", "索赔")
-# "给我转一下人工": a request verb shortly before 人工, which alone could be a fabric ("人工皮革").
+HANDOVER_PHRASES: tuple[str, ...] = _vocabulary("转人工 人工客服 人工服务 找人工 要人工 接人工 真人 活人 机器人")
+# "给我转一下人工": a request verb shortly before 人工, which alone could also be a fabric ("人工皮革").
 _ASKS_FOR_HUMAN = re.compile(r"(转|找|要|接|叫|换)[^，。！？,.!?]{0,4}人工")
+# Complaints and claims: only a person can settle them, however close an FAQ entry looks.
+ESCALATION_WORDS: tuple[str, ...] = _vocabulary("投诉 举报 12315 消协 工商局 起诉 律师 骗子 差评 赔偿 索赔")
 
-# Customers' filler that text.tokens keeps: it would only dilute how much of a query an entry covers.
+# Customers' filler that text.tokens keeps; it would only dilute how much of a query an entry explains.
 _FILLERS = frozenset(
-    "亲 亲亲 想 弄 办 帮 给 让 把 下 个 啦 哈 嘛 咋 啥 刚 刚刚 已 已经 现在 一直 还是 麻烦 谢谢 帮忙 我要 我们 你们 你家 "
-    "如何 怎样 怎么样 怎么办 为什么 能不能 可不可以 是不是 有没有 会不会 不会 不能 一个 哪个 一般 看看 以后 之前 的话 "
-    "后 时 内 上 着 点 再 请问 亲爱".split()
+    _vocabulary(
+        "亲 亲亲 亲爱 请问 麻烦 谢谢 帮忙 想 弄 办 帮 给 让 把 下 个 啦 哈 嘛 咋 啥",
+        "刚 刚刚 已 已经 现在 一直 还是 我要 我们 你们 你家 一个 哪个 一般 看看 以后 之前 的话",
+        "如何 怎样 怎么样 怎么办 为什么 能不能 可不可以 是不是 有没有 会不会 不会 不能",
+        "后 时 内 上 着 点 再",
+    )
 )
 
-BIGRAM_MARK = "~"  # never inside a token: text.tokens keeps only alphanumeric pieces
+BIGRAM_MARK = "~"  # never part of a word: text.tokens keeps only alphanumeric pieces
 BIGRAM_WEIGHT = 0.5  # a shared bigram is a hint, a shared word is evidence
-COVERAGE_EXP = 0.5
 _K1 = 1.2
 _B = 0.75
 
 
 class Analyzer:
-    """Turns text into index terms: words, canonicalised, then their character bigrams."""
+    """Turns text into index terms: canonical words, then the character bigrams of the word sequence."""
 
     def __init__(self, words: Iterable[str] = (), synonyms: Mapping[str, str] | None = None) -> None:
         merged = {**DEFAULT_SYNONYMS, **(synonyms or {})}
         self.synonyms = {key.lower(): value.lower() for key, value in merged.items()}
-        # Synonym keys must segment whole, or they never match.
-        taught = [*DOMAIN_WORDS, *words, *self.synonyms, *self.synonyms.values()]
-        teach(word.lower() for word in taught)
+        # The store's own words join the shared dictionary, like its routing keywords do.
+        teach(word.lower() for word in words)
+        # The built-in vocabulary and the synonyms are only kept whole here: taught, they would change how
+        # every other user of the shared tokenizer (intents, routing) segments. Longest first, so
+        # 增值税专用发票 wins over 专用发票.
+        vocabulary = {word for word in (*DOMAIN_WORDS, *self.synonyms, *self.synonyms.values()) if len(word) > 1}
+        self._whole = re.compile("|".join(map(re.escape, sorted(vocabulary, key=len, reverse=True))))
 
     def terms(self, text: str) -> list[str]:
-        words = [self.synonyms.get(token, token) for token in tokens(text)]
-        words = [word for word in words if word not in _FILLERS and not word.isdigit()]
-        # Bigrams run across word boundaries too, so "刚下/单想" still yields 下单.
+        words = [self.synonyms.get(word, word) for word in self._segment(text.lower())]
+        words = [word for word in words if word not in _FILLERS and not word.isdigit()]  # digits: order numbers
+        # Bigrams run across word boundaries, so a query cut "刚下/单想" still shares 下单 with the entry.
         joined = "".join(words)
         bigrams = [BIGRAM_MARK + joined[i : i + 2] for i in range(len(joined) - 1) if _is_cjk(joined[i : i + 2])]
         return words + bigrams
+
+    def _segment(self, text: str) -> list[str]:
+        """text.tokens, except where jieba cuts through a vocabulary word: that word comes out whole.
+
+        A vocabulary word inside a longer word jieba knows stays inside it (运费 in 运费险, 支付 in 支付宝).
+        """
+        spans = _spans(text, tokens(text))
+        words: list[str] = []
+        done = 0  # text before this offset is segmented
+        position = 0  # next span to take
+        for match in self._whole.finditer(text):
+            start, end = match.span()
+            while position < len(spans) and spans[position][1] <= start:
+                words.append(text[slice(*spans[position])])
+                done = spans[position][1]
+                position += 1
+            inside = position < len(spans) and spans[position][0] <= start and end <= spans[position][1]
+            if inside or start < done:
+                continue
+            cut = position
+            while position < len(spans) and spans[position][0] < end:
+                position += 1
+            # The words jieba made across the vocabulary word give up their leftovers on either side.
+            left = spans[cut][0] if cut < position else start
+            done = max(end, spans[position - 1][1]) if cut < position else end
+            words += [*tokens(text[left:start]), match.group(), *tokens(text[end:done])]
+        return words + [text[slice(*span)] for span in spans[position:]]
+
+
+def _spans(text: str, words: list[str]) -> list[tuple[int, int]]:
+    """Where each of text.tokens' words sits in the text; the words come in order, as substrings."""
+    spans = []
+    offset = 0
+    for word in words:
+        start = text.find(word, offset)
+        spans.append((start, start + len(word)))
+        offset = start + len(word)
+    return spans
 
 
 def _is_cjk(word: str) -> bool:
@@ -224,16 +268,16 @@ class Doc:
 @dataclass(frozen=True)
 class Hit:
     entry_id: str
-    score: float
-    confidence: float
+    score: float  # BM25 of the matched phrasing
+    confidence: float  # 0..1, see _confidence
     matched: str
 
 
 class Index:
-    """An inverted index over phrasings (an entry's question and its similar ones).
+    """An inverted index over phrasings (each entry's question and similar ones); get one from build or from_json.
 
-    Per phrasing it keeps the BM25 length factor and the weighted idf mass of its terms, so a query's
-    coverage of a phrasing and the phrasing's coverage of the query are both one division away.
+    Entries rank by confidence, then by the BM25 score of their best phrasing. Per phrasing the index keeps
+    the BM25 length factor and the idf mass of its terms, so each of them is one division away.
     """
 
     def __init__(
@@ -247,11 +291,11 @@ class Index:
         unknown_idf: float,
     ) -> None:
         self._entry_ids = entry_ids
-        self._owners = owners
+        self._owners = owners  # phrasing → entry position
         self._texts = texts
         self._norms = norms
         self._masses = masses
-        self._postings = postings
+        self._postings = postings  # term → (idf, phrasing positions)
         self._unknown_idf = unknown_idf
 
     @classmethod
@@ -265,12 +309,11 @@ class Index:
             entry_terms: set[str] = set()
             for phrasing in dict.fromkeys((doc.question, *doc.similar)):
                 terms = set(analyzer.terms(phrasing))
-                if not terms:
-                    continue
-                owners.append(len(entry_ids))
-                texts.append(phrasing)
-                phrasing_terms.append(terms)
-                entry_terms |= terms
+                if terms:
+                    owners.append(len(entry_ids))
+                    texts.append(phrasing)
+                    phrasing_terms.append(terms)
+                    entry_terms |= terms
             entry_ids.append(doc.entry_id)
             for term in entry_terms:
                 entry_frequency[term] = entry_frequency.get(term, 0) + 1
@@ -283,14 +326,15 @@ class Index:
         for position, terms in enumerate(phrasing_terms):
             for term in terms:
                 postings[term][1].append(position)
+        # Figures are rounded as the artifact stores them, so a loaded index ranks exactly like a built one.
         return cls(
             entry_ids=entry_ids,
             owners=owners,
             texts=texts,
-            norms=[(_K1 + 1) / (1 + _K1 * (1 - _B + _B * length / average)) for length in lengths],
-            masses=[sum(_weight(term) * idf[term] for term in terms) for terms in phrasing_terms],
+            norms=[round((_K1 + 1) / (1 + _K1 * (1 - _B + _B * length / average)), 4) for length in lengths],
+            masses=[round(sum(_weight(term) * idf[term] for term in terms), 4) for terms in phrasing_terms],
             postings=postings,
-            unknown_idf=_idf(count, 0.5),  # a word no entry uses rules out more than the rarest known one
+            unknown_idf=_idf(count, 0.5),  # a word no entry uses weighs more than the rarest known one
         )
 
     def search(self, query: str, analyzer: Analyzer, limit: int = 5) -> list[Hit]:
@@ -299,34 +343,31 @@ class Index:
 
     def _rank(self, query_terms: list[str], limit: int) -> list[Hit]:
         scores: dict[int, float] = {}  # BM25 per phrasing
-        overlaps: dict[int, float] = {}  # idf mass the phrasing shares with the query
-        covered: dict[int, float] = {}  # idf mass the entry shares with the query, through any of its phrasings
+        overlaps: dict[int, float] = {}  # idf mass a phrasing shares with the query
+        covered: dict[int, float] = {}  # idf mass an entry shares with the query, through any of its phrasings
         query_mass = 0.0
         for term in dict.fromkeys(query_terms):
             known = self._postings.get(term)
             if known is None:
-                # An unknown word is content no entry explains, as heavy as a known word with its bigrams would be;
-                # an unknown bigram is mostly a seam between words.
-                if not term.startswith(BIGRAM_MARK):
-                    query_mass += self._unknown_idf * (1 + BIGRAM_WEIGHT * (len(term) - 1) * _is_cjk(term))
+                query_mass += self._unknown_mass(term)
                 continue
-            mass = _weight(term) * known[0]
+            idf, positions = known
+            mass = _weight(term) * idf
             query_mass += mass
             owners = set()
-            for position in known[1]:
+            for position in positions:
                 scores[position] = scores.get(position, 0.0) + mass * self._norms[position]
                 overlaps[position] = overlaps.get(position, 0.0) + mass
                 owners.add(self._owners[position])
             for owner in owners:
                 covered[owner] = covered.get(owner, 0.0) + mass
-        best: dict[int, tuple[float, float, int]] = {}
+        best: dict[int, tuple[float, float, int]] = {}  # entry → (confidence, score, phrasing) of its best phrasing
         for position, score in scores.items():
             owner = self._owners[position]
             confidence = _confidence(covered[owner] / query_mass, overlaps[position] / self._masses[position])
             candidate = (confidence, score, position)
             if owner not in best or candidate > best[owner]:
                 best[owner] = candidate
-        ranked = sorted(best.values(), reverse=True)[:limit]
         return [
             Hit(
                 entry_id=self._entry_ids[self._owners[position]],
@@ -334,8 +375,18 @@ class Index:
                 confidence=round(confidence, 4),
                 matched=self._texts[position],
             )
-            for confidence, score, position in ranked
+            for confidence, score, position in sorted(best.values(), reverse=True)[:limit]
         ]
+
+    def _unknown_mass(self, term: str) -> float:
+        """An unknown word is content no entry explains, as heavy as a known word with its bigrams would be.
+
+        An unknown bigram weighs nothing: it is mostly the seam between two words.
+        """
+        if term.startswith(BIGRAM_MARK):
+            return 0.0
+        bigrams = len(term) - 1 if _is_cjk(term) else 0
+        return self._unknown_idf * (1 + BIGRAM_WEIGHT * bigrams)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -343,10 +394,10 @@ class Index:
             "entries": self._entry_ids,
             "owners": self._owners,
             "texts": self._texts,
-            "norms": [round(norm, 4) for norm in self._norms],
-            "masses": [round(mass, 4) for mass in self._masses],
-            "postings": {term: [round(idf, 4), positions] for term, (idf, positions) in self._postings.items()},
-            "unknown_idf": round(self._unknown_idf, 4),
+            "norms": self._norms,
+            "masses": self._masses,
+            "postings": {term: [idf, positions] for term, (idf, positions) in self._postings.items()},
+            "unknown_idf": self._unknown_idf,
         }
 
     @classmethod
@@ -368,17 +419,19 @@ class Index:
 
 
 def _idf(count: int, frequency: float) -> float:
-    return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+    return round(math.log(1 + (count - frequency + 0.5) / (frequency + 0.5)), 4)
 
 
 def _confidence(coverage: float, precision: float) -> float:
-    """Geometric mean of how much of the query the entry explains and how much of the phrasing was asked.
+    """Geometric mean of how much of the query the entry explains and how much of the phrasing the query asks.
 
     Both are shares of idf mass, so the figure means the same for a two-word and a ten-word question.
     """
-    return min(1.0, coverage**COVERAGE_EXP * precision ** (1 - COVERAGE_EXP))
+    return min(1.0, math.sqrt(coverage * precision))
 
 
+# Tuned on tests/bench/data/bot_eval.jsonl: at 0.55 few answers are wrong; below 0.35 a best match is as
+# likely chit-chat or a topic the knowledge base lacks as a paraphrase of an entry.
 @dataclass(frozen=True)
 class Thresholds:
     answer: float = 0.55
@@ -393,7 +446,7 @@ class Decision:
 
 
 def wants_person(text: str) -> bool:
-    """An explicit request for a human agent, which the bot must never answer itself."""
+    """An explicit request for a human agent, or a complaint only one can settle."""
     compact = "".join(text.lower().split())
     return (
         any(phrase in compact for phrase in (*HANDOVER_PHRASES, *ESCALATION_WORDS))
