@@ -125,8 +125,38 @@ def request_counts() -> None:
         "<= 3",
     )
     print("  (a max of 4 is the once-a-minute refresh of the cached store settings)")
+    bot_turn_requests(container)
     ticket_figures(container, resources)
     backend.stop()
+
+
+def bot_turn_requests(container: Any) -> None:
+    """DynamoDB requests of a customer message the bot answers, past the first turn of the chat."""
+    import json
+
+    from shopdesk.auth import Principal
+    from shopdesk.kb_files import validate_entry
+    from shopdesk.sessions import Outgoing
+
+    admin = Principal("admin", "bench", roles=("admin",))
+    entries = json.loads((ROOT / "layers/shopdesk/shopdesk/data/demo_kb.json").read_text(encoding="utf-8"))
+    container.knowledge.import_file(admin, [validate_entry(entry) for entry in entries])
+    container.bot.update_settings(mode="bot_first")
+    questions = ["有没有尺码表", "什么时候发货", "发票怎么开", "七天无理由怎么退", "优惠券怎么用"]
+    per_turn = []
+    for n in range(20):
+        visitor = Principal("visitor", f"v-bot-{n}", roles=("visitor",))
+        session = container.chat.open(visitor, "web", "", None)
+        container.chat.send(visitor, Outgoing(session.session_id, uuid.uuid4().hex, "text", "你好"))
+        with COUNTER.measuring() as seen:
+            container.chat.send(visitor, Outgoing(session.session_id, uuid.uuid4().hex, "text", questions[n % 5]))
+        per_turn.append(sum(seen.values()))
+    container.bot.update_settings(mode="off")
+    row(
+        "DynamoDB requests per bot turn (message, answer, figures)",
+        f"mean {statistics.mean(per_turn):.2f}, max {max(per_turn)}",
+        "-",
+    )
 
 
 TRANSITION_PRICE = 0.025 / 1000  # USD per Standard state transition

@@ -349,3 +349,14 @@ def test_a_chat_the_bot_served_alone_closes_and_counts_as_bot_resolved_when_rate
     assert leader.get(B, "/bot/stats")[1]["resolved"] == 1
     status, again = visitor.call("VisitorFunction", "POST", f"/visitor/sessions/{session_id}/end")
     assert status == 409 and again["code"] == "session_closed", again
+
+
+def test_a_greeting_is_greeted_back_not_handed_over(shop: World) -> None:
+    # Given a customer talking to the bot
+    visitor, session_id = opened(shop)
+    # When they only say hello
+    replies = say(visitor, session_id, "你好，在吗")
+    # Then the bot greets back with the first questions, and keeps the chat
+    assert replies and replies[0]["bot"]["first_questions"], replies
+    status, session = visitor.get("VisitorFunction", f"/sessions/{session_id}")
+    assert session["status"] == "bot", session

@@ -47,6 +47,7 @@ from shopdesk.store import StoreSettings, plain
 MODES = ("off", "bot_first", "human_first")
 DEFAULT_GREETING = "您好，我是智能助手，可以帮您查订单、解答退换货、物流、尺码等问题。需要人工服务请发送“转人工”。"
 SUGGEST_TEXT = "您是不是想问："
+GREETING_BACK = "您好，请问有什么可以帮您？可以直接描述问题，或点下面的常见问题。"
 FLOW_INTENT_PROBABILITY = 0.6
 FLOW_ACTIONS = ("order_lookup",)
 MAX_QUESTION_CHARS = 500
@@ -291,6 +292,10 @@ class BotService:
                 {"entry_id": h.entry_id, "question": live.questions.get(h.entry_id, h.matched)} for h in decision.hits
             ]
             turn.replies.append(Reply(SUGGEST_TEXT, {"suggestions": suggestions, "offer_handover": True}))
+        elif intent == "greeting":
+            # "你好" / "在吗" is not a question to hand over: greet back and offer the first questions.
+            questions = [{"id": q.question_id, "text": q.text} for q in self._first_questions.all()]
+            turn.replies.append(Reply(GREETING_BACK, {"first_questions": questions, "offer_handover": True}))
         else:
             if decision.reason != "empty":
                 self._unanswered.log(text)
