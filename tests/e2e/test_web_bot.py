@@ -67,7 +67,7 @@ def test_the_bot_serves_a_customer_who_then_gets_an_agent_answering_from_the_kno
     expect(shop.get_by_test_id("widget-status")).to_have_text("智能助手为您服务", timeout=UI_TIMEOUT)
     greeting = shop.get_by_test_id("bot-message").first
     expect(greeting).to_have_attribute("data-role", "bot")
-    expect(greeting).to_contain_text("智能助手")
+    expect(greeting.get_by_test_id("bot-name")).to_have_text("智能助手")
     expect(greeting.get_by_test_id("first-question").first).to_be_visible()
     expect(shop.get_by_test_id("widget-handover")).to_be_visible()
 
@@ -88,7 +88,8 @@ def test_the_bot_serves_a_customer_who_then_gets_an_agent_answering_from_the_kno
     # Then the bot answers, or offers the entries it thinks they mean
     reply = shop.get_by_test_id("bot-message").nth(2)
     expect(reply).to_be_visible(timeout=UI_TIMEOUT)
-    expect(reply.locator("[data-testid=bot-answer][data-rich=true], [data-testid=bot-suggestion]").first).to_be_visible()
+    answered_or_suggested = reply.locator("[data-testid=bot-answer][data-rich=true], [data-testid=bot-suggestion]")
+    expect(answered_or_suggested.first).to_be_visible()
     suggestions = reply.get_by_test_id("bot-suggestion")
     if suggestions.count():
         # And a suggestion clicked is answered
@@ -112,9 +113,11 @@ def test_the_bot_serves_a_customer_who_then_gets_an_agent_answering_from_the_kno
     # And the agent has the chat, with the bot's earlier turns in the transcript
     pane = agent.get_by_test_id("chat-pane")
     expect(pane).to_be_visible(timeout=UI_TIMEOUT)
-    expect(pane.get_by_test_id("chat-message").filter(has_text=FIRST_QUESTION)).to_have_attribute("data-role", "visitor")
+    expect(
+        pane.locator("[data-testid=chat-message][data-role=visitor]").filter(has_text=FIRST_QUESTION)
+    ).to_be_visible()
     bot_turns = pane.locator("[data-testid=chat-message][data-role=bot]")
-    expect(bot_turns.first).to_contain_text("智能助手")
+    expect(bot_turns.first.get_by_test_id("bot-name")).to_have_text("智能助手")
     assert bot_turns.count() >= 2
     expect(pane.locator("[data-role=bot] [data-testid=bot-answer][data-rich=true]").first).to_be_visible()
 
@@ -160,7 +163,8 @@ def test_a_leader_adds_and_edits_a_knowledge_base_entry(page: Page, local_stack:
     form = page.get_by_test_id("kb-form")
     form.get_by_test_id("kb-field-question").fill(question)
     form.get_by_test_id("kb-field-similar").fill("羽绒服能不能水洗\n羽绒服怎么洗")
-    form.get_by_test_id("kb-field-answer").fill('<p>建议<b>手洗</b>，水温不超过 30℃。</p><img src=x onerror="window.pwned=1">')
+    answer = '<p>建议<b>手洗</b>，水温不超过 30℃。</p><img src=x onerror="window.pwned=1">'
+    form.get_by_test_id("kb-field-answer").fill(answer)
     expect(form.get_by_test_id("kb-answer-preview").locator("b")).to_have_text("手洗")
     assert form.get_by_test_id("kb-answer-preview").locator("img").count() == 0
     form.get_by_test_id("kb-field-category").select_option("商品")
@@ -199,10 +203,15 @@ def test_a_leader_adds_and_edits_a_knowledge_base_entry(page: Page, local_stack:
     expect(form.get_by_test_id("kb-field-answer")).to_have_value("<p>请送干洗。</p>", timeout=UI_TIMEOUT)
     expect(form).to_have_attribute("data-version", "3")
 
-    # When a required field is left empty
+    # When the server refuses a field (too many similar phrasings)
+    form.get_by_test_id("kb-field-similar").fill("\n".join(f"羽绒服洗法{n}" for n in range(40)))
+    form.get_by_test_id("kb-save").click()
+    # Then its error shows next to that field
+    expect(form.get_by_test_id("kb-error-similar")).not_to_be_empty(timeout=UI_TIMEOUT)
+    expect(form).to_have_attribute("data-version", "3")
+    # And a required field left empty is caught before it is sent
     form.get_by_test_id("kb-field-question").fill("")
     form.get_by_test_id("kb-save").click()
-    # Then the error shows next to it
     expect(form.get_by_test_id("kb-error-question")).not_to_be_empty()
 
     # When they delete the entry (asked twice)
@@ -211,4 +220,25 @@ def test_a_leader_adds_and_edits_a_knowledge_base_entry(page: Page, local_stack:
     # Then it leaves the list
     expect(row).to_have_count(0, timeout=UI_TIMEOUT)
     assert page.evaluate("window.pwned") is None
+    assert errors == []
+
+
+def test_the_bot_looks_up_an_order_and_shows_it_as_a_card(
+    page: Page, local_stack: dict[str, Any], bot_first: None
+) -> None:
+    errors = watch_errors(page)
+    order_number = (local_stack.get("demo_orders") or ["SD20261125001"])[0]
+    if isinstance(order_number, dict):
+        order_number = order_number["order_number"]
+    # Given a customer the bot serves
+    open_widget(page, local_stack)
+    expect(page.get_by_test_id("widget-status")).to_have_text("智能助手为您服务", timeout=UI_TIMEOUT)
+    # When they ask where their order is
+    page.get_by_test_id("widget-input").fill(f"我的订单 {order_number} 到哪了")
+    page.get_by_test_id("widget-send").click()
+    # Then the bot answers with a card of that order: its status and what is in it
+    card = page.get_by_test_id("bot-order-card")
+    expect(card).to_have_attribute("data-order-number", order_number, timeout=UI_TIMEOUT)
+    expect(card.get_by_test_id("bot-order-status")).not_to_be_empty()
+    expect(card.get_by_test_id("bot-order-amount")).to_contain_text("¥")
     assert errors == []

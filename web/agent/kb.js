@@ -136,6 +136,11 @@ export class KbAdmin {
     return roles.includes("leader") || roles.includes("admin");
   }
 
+  // Field problems are shown beside the form; anything else (network, permissions) also as a toast.
+  toastUnlessInvalid(e) {
+    if (!isInvalid(e) && e?.status !== 401) this.toast(errorText(e), "error");
+  }
+
   debounce(name, fn) {
     clearTimeout(this.timers[name]);
     this.timers[name] = setTimeout(fn, DEBOUNCE_MS);
@@ -443,6 +448,8 @@ export class KbAdmin {
     this.renderUnanswered();
     this.renderFormHead();
     this.renderStats();
+    // Words typed in the first questions survive the re-render.
+    if (this.fqList.querySelector("[data-testid=fq-row]")) this.readFirstQuestions();
     this.renderFirstQuestions();
   }
 
@@ -1050,6 +1057,7 @@ export class KbAdmin {
       this.toast(t("kb.settings.saved"), "success");
     } catch (e) {
       this.settingsError.textContent = problemText(e);
+      this.toastUnlessInvalid(e);
     } finally {
       this.settingsSave.disabled = false;
     }
@@ -1131,10 +1139,11 @@ export class KbAdmin {
         const up = el("button", { type: "button", class: "btn btn--sm btn--ghost", "data-testid": "fq-up", "aria-label": t("kb.fq.up"), title: t("kb.fq.up"), text: "↑", disabled: i === 0 });
         const down = el("button", { type: "button", class: "btn btn--sm btn--ghost", "data-testid": "fq-down", "aria-label": t("kb.fq.down"), title: t("kb.fq.down"), text: "↓", disabled: i === items.length - 1 });
         const removeBtn = el("button", { type: "button", class: "btn btn--sm btn--ghost btn--danger", "data-testid": "fq-remove", "aria-label": t("kb.fq.remove"), title: t("kb.fq.remove"), text: "✕" });
+        const handle = el("span", { class: "kb-fq__handle", "aria-hidden": "true", title: t("kb.fq.drag"), text: "⋮⋮" });
         const row = el(
           "li",
-          { class: "kb-fq__row", "data-testid": "fq-row", "data-index": i, "data-id": q.id || "", draggable: "true" },
-          el("span", { class: "kb-fq__handle", "aria-hidden": "true", title: t("kb.fq.drag"), text: "⋮⋮" }),
+          { class: "kb-fq__row", "data-testid": "fq-row", "data-index": i, "data-id": q.id || "" },
+          handle,
           el("span", { class: "kb-fq__n", text: String(i + 1) }),
           text,
           entry,
@@ -1150,14 +1159,19 @@ export class KbAdmin {
           this.firstQuestions.splice(i, 1);
           this.renderFirstQuestions();
         });
-        // Drag a row onto another to move it there; inputs inside stay selectable.
+        // Drag a row by its handle onto another to move it there; the inputs keep selecting text.
+        handle.addEventListener("pointerdown", () => (row.draggable = true));
+        row.addEventListener("pointerup", () => (row.draggable = false));
         row.addEventListener("dragstart", (ev) => {
           if (ev.target !== row) return;
           ev.dataTransfer.effectAllowed = "move";
           ev.dataTransfer.setData("text/plain", String(i));
           row.classList.add("is-dragging");
         });
-        row.addEventListener("dragend", () => row.classList.remove("is-dragging"));
+        row.addEventListener("dragend", () => {
+          row.classList.remove("is-dragging");
+          row.draggable = false;
+        });
         row.addEventListener("dragover", (ev) => {
           ev.preventDefault();
           ev.dataTransfer.dropEffect = "move";
@@ -1206,6 +1220,7 @@ export class KbAdmin {
       this.toast(t("kb.fq.saved"), "success");
     } catch (e) {
       this.fqError.textContent = problemText(e);
+      this.toastUnlessInvalid(e);
     } finally {
       this.fqSave.disabled = false;
     }
@@ -1250,6 +1265,7 @@ export class KbAdmin {
       this.toast(t("kb.dict.saved"), "success");
     } catch (e) {
       this.dictError.textContent = problemText(e);
+      this.toastUnlessInvalid(e);
     } finally {
       this.dictSave.disabled = false;
     }

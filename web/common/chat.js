@@ -246,7 +246,12 @@ export class Conversation {
       "data-seq": m.seq,
     });
     node.append(
-      el("div", { class: "sd-msg__name sd-msg__name--bot" }, el("span", { class: "sd-bot-avatar", "aria-hidden": "true" }, icon("bot")), tr("bot.name")),
+      el(
+        "div",
+        { class: "sd-msg__name sd-msg__name--bot", "data-testid": "bot-name" },
+        el("span", { class: "sd-bot-avatar", "aria-hidden": "true" }, icon("bot")),
+        tr("bot.name"),
+      ),
       this.renderBotAnswer(m),
     );
     const extras = this.botExtras?.(m);

@@ -52,6 +52,7 @@ function copyInto(target, source, depth) {
     if (!allowed) {
       // Unknown element: keep what it says, lose what it is.
       if (BLOCKS.has(tag) && target.lastChild) target.append(document.createElement("br"));
+      else if ((tag === "TD" || tag === "TH") && target.lastChild) target.append(document.createTextNode(" "));
       copyInto(target, node, depth + 1);
       continue;
     }
@@ -97,10 +98,12 @@ export function sanitizeHtml(html) {
   return fragment;
 }
 
-/** The words of some HTML as plain text: paragraphs and <br> become line breaks, list items bullets. */
+/** The words of some HTML as plain text: blocks and <br> become line breaks, list items bullets. */
 export function htmlToText(html) {
+  const BREAK = "\u0001"; // a block boundary: several in a row make one line break
   const out = [];
-  const walk = (node, listKind, counter) => {
+  const walk = (node, listKind) => {
+    let n = 0;
     for (const child of node.childNodes) {
       if (child.nodeType === Node.TEXT_NODE) {
         out.push(child.nodeValue.replace(/\s+/g, " "));
@@ -111,29 +114,30 @@ export function htmlToText(html) {
       if (DROPPED.has(tag)) continue;
       if (tag === "BR") {
         out.push("\n");
-        continue;
-      }
-      if (tag === "IMG") {
+      } else if (tag === "IMG") {
         const alt = child.getAttribute("alt");
         if (alt) out.push(alt);
-        continue;
+      } else if (tag === "LI") {
+        n += 1;
+        out.push(BREAK, listKind === "OL" ? `${n}. ` : "• ");
+        walk(child, listKind);
+        out.push(BREAK);
+      } else if (tag === "TD" || tag === "TH") {
+        out.push(" ");
+        walk(child, listKind);
+        out.push(" ");
+      } else {
+        const block = BLOCKS.has(tag);
+        if (block) out.push(BREAK);
+        walk(child, tag === "OL" || tag === "UL" ? tag : listKind);
+        if (block) out.push(BREAK);
       }
-      if (tag === "LI") {
-        counter.n += 1;
-        out.push("\n", listKind === "OL" ? `${counter.n}. ` : "• ");
-        walk(child, listKind, { n: 0 });
-        out.push("\n");
-        continue;
-      }
-      const block = BLOCKS.has(tag);
-      if (block) out.push("\n");
-      walk(child, tag === "OL" || tag === "UL" ? tag : listKind, tag === "OL" || tag === "UL" ? { n: 0 } : counter);
-      if (block) out.push("\n");
     }
   };
-  walk(parse(html), null, { n: 0 });
+  walk(parse(html), null);
   return out
     .join("")
+    .replace(/[ \t\u00a0]*\u0001[\s\u0001]*/g, "\n")
     .split("\n")
     .map((line) => line.replace(/[ \t\u00a0]+/g, " ").trim())
     .join("\n")

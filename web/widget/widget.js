@@ -161,12 +161,13 @@
       "button",
       {
         type: "button",
-        class: "sdw-iconbtn sdw-handover",
+        class: "sdw-handover",
         "data-testid": "widget-handover",
         "data-i18n-title": "w.handover.title",
         title: t("w.handover.title"),
         hidden: true,
       },
+      icon("person"),
       tr("w.handover"),
     );
     const headerAvatar = el("div", { class: "sdw-avatar" }, icon("headset"));
@@ -192,7 +193,6 @@
         cfg.storeName ? el("div", { class: "sdw-title", text: cfg.storeName }) : tr("w.title", "div", { class: "sdw-title" }),
         statusEl,
       ),
-      handoverBtn,
       ticketsBtn,
       langBtn,
       closeBtn,
@@ -320,6 +320,8 @@
       onNotice: (text) => showNotice(text),
     });
     chatView.append(composer.el);
+    // The shortcut to a person sits with the composer's tools, where the customer is typing.
+    composer.el.querySelector(".sd-composer__tools").append(handoverBtn);
 
     // ---- rendering -----------------------------------------------------------------------------
     function showNotice(text, action) {
