@@ -22,6 +22,7 @@ UI_TIMEOUT = 15_000
 FIRST_QUESTION = "尺码怎么选"
 PRESALES_AGENT = "agent2"
 PRESALES_AGENT_NAME = "小李"
+DEMO_ORDER = "SD20261125001"  # seeded by infra/local/seed.py, shipped
 
 
 def logins_by_username(stack: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -223,13 +224,11 @@ def test_a_leader_adds_and_edits_a_knowledge_base_entry(page: Page, local_stack:
     assert errors == []
 
 
-def test_the_bot_looks_up_an_order_and_shows_it_as_a_card(
+def test_the_bot_looks_up_an_order_as_a_card_and_the_customer_ends_and_rates_the_chat(
     page: Page, local_stack: dict[str, Any], bot_first: None
 ) -> None:
     errors = watch_errors(page)
-    order_number = (local_stack.get("demo_orders") or ["SD20261125001"])[0]
-    if isinstance(order_number, dict):
-        order_number = order_number["order_number"]
+    order_number = DEMO_ORDER
     # Given a customer the bot serves
     open_widget(page, local_stack)
     expect(page.get_by_test_id("widget-status")).to_have_text("智能助手为您服务", timeout=UI_TIMEOUT)
@@ -241,4 +240,12 @@ def test_the_bot_looks_up_an_order_and_shows_it_as_a_card(
     expect(card).to_have_attribute("data-order-number", order_number, timeout=UI_TIMEOUT)
     expect(card.get_by_test_id("bot-order-status")).not_to_be_empty()
     expect(card.get_by_test_id("bot-order-amount")).to_contain_text("¥")
+    # When the customer, satisfied, ends the chat with the bot
+    page.get_by_test_id("widget-finish").click()
+    # Then they rate it like any chat, and the bot may count it as resolved
+    expect(page.get_by_test_id("widget-rating")).to_be_visible(timeout=UI_TIMEOUT)
+    page.get_by_test_id("rating-star-5").click()
+    page.get_by_test_id("rating-solved-yes").click()
+    page.get_by_test_id("rating-submit").click()
+    expect(page.get_by_text("感谢您的评价")).to_be_visible(timeout=UI_TIMEOUT)
     assert errors == []

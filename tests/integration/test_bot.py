@@ -270,14 +270,16 @@ def test_the_human_first_bot_steps_in_only_when_nobody_is_online(shop: World) ->
     leader = shop.staff(role="leader", online=False)
     status, settings = leader.call(B, "PUT", "/bot/settings", {"mode": "human_first"})
     assert status == 200 and settings["mode"] == "human_first", settings
-    # When a customer opens a chat, the bot takes it
+    # When a customer opens a chat, the widget is told the bot answers, and the bot takes it
     visitor, session_id = opened(shop)
+    assert visitor.get("VisitorFunction", "/visitor/availability")[1]["bot"] is True
     assert bot_turns(visitor), "the bot should greet while nobody is online"
     # When an agent comes online, the next chat goes to people
     agent = shop.staff(groups=("presales",))
     agent.connect()
     other, _ = opened(shop)
     assert bot_turns(other) == []
+    assert other.get("VisitorFunction", "/visitor/availability")[1]["bot"] is False
 
 
 def test_the_bots_figures_count_per_three_minute_window_and_group(shop: World) -> None:

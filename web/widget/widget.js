@@ -170,6 +170,13 @@
       icon("person"),
       tr("w.handover"),
     );
+    // A chat the bot served alone is closed by the customer, then rated like any other.
+    const finishBtn = tr("w.finish", "button", {
+      type: "button",
+      class: "sdw-handover sdw-finish",
+      "data-testid": "widget-finish",
+      hidden: true,
+    });
     const headerAvatar = el("div", { class: "sdw-avatar" }, icon("headset"));
     const closeBtn = el(
       "button",
@@ -321,7 +328,7 @@
     });
     chatView.append(composer.el);
     // The shortcut to a person sits with the composer's tools, where the customer is typing.
-    composer.el.querySelector(".sd-composer__tools").append(handoverBtn);
+    composer.el.querySelector(".sd-composer__tools").append(handoverBtn, finishBtn);
 
     // ---- rendering -----------------------------------------------------------------------------
     function showNotice(text, action) {
@@ -383,6 +390,7 @@
       composer.setEnabled(open);
       const botServing = session?.status === "bot" && state !== "offline";
       handoverBtn.hidden = !botServing;
+      finishBtn.hidden = !botServing;
       headerAvatar.replaceChildren(icon(botServing ? "bot" : "headset"));
       panel.classList.toggle("sdw-panel--bot", botServing);
     }
@@ -660,6 +668,19 @@
       // One request is enough; if the bot answers instead (nobody free), the button comes back.
       handoverBtn.disabled = true;
       setTimeout(() => (handoverBtn.disabled = false), HANDOVER_COOLDOWN_MS);
+    });
+
+    finishBtn.addEventListener("click", async () => {
+      if (!session) return;
+      finishBtn.disabled = true;
+      try {
+        // The server answers with the ended session and pushes the same as a `session` frame.
+        applySession(await api.post(`/visitor/sessions/${encodeURIComponent(session.session_id)}/end`, {}));
+      } catch (e) {
+        showNotice(errorText(e));
+      } finally {
+        finishBtn.disabled = false;
+      }
     });
 
     ticketsBtn.addEventListener("click", () => {
