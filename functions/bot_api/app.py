@@ -313,20 +313,18 @@ def stats(
 
 @app.get("/bot/flows", summary="Multi-turn flows, built-in and the store's own", tags=["bot"])
 def flows() -> dict[str, Any]:
+    from shopdesk.bot import flow_view
+
     editor()
-    return {
-        "items": [
-            {"flow_id": f.flow_id, "name": f.name, "start": f.start, "steps": dict(f.steps), "intents": list(f.intents)}
-            for f in container.bot.flows().values()
-        ]
-    }
+    return {"items": [flow_view(flow) for flow in container.bot.flows().values()]}
 
 
 @app.put("/bot/flows/<flow_id>", summary="Define or replace a flow; every step it names must exist", tags=["bot"])
 def put_flow(flow_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$")], body: Flow) -> dict[str, Any]:
+    from shopdesk.bot import flow_view
+
     editor()
-    flow = container.bot.save_flow(flow_id, body.definition)
-    return {"flow_id": flow.flow_id, "name": flow.name, "start": flow.start, "steps": dict(flow.steps)}
+    return flow_view(container.bot.save_flow(flow_id, body.definition))
 
 
 @app.post("/bot/intents", summary="Import labelled examples and train the store's intent model", tags=["bot"])

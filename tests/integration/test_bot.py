@@ -362,3 +362,51 @@ def test_a_greeting_is_greeted_back_not_handed_over(shop: World) -> None:
     assert replies and replies[0]["bot"]["first_questions"], replies
     status, session = visitor.get("VisitorFunction", f"/sessions/{session_id}")
     assert session["status"] == "bot", session
+
+
+def test_a_flow_the_store_defines_as_data_runs_in_the_chat(shop: World) -> None:
+    # Given a leader defines a flow that collects an email for an invoice
+    leader = shop.staff(role="leader")
+    flow = {
+        "name": "开发票",
+        "triggers": {"keywords": ["我要开票"]},
+        "start": "ask_email",
+        "steps": {
+            "ask_email": {
+                "type": "ask",
+                "prompt": "请留下接收电子发票的邮箱。",
+                "slot": "email",
+                "pattern": r"[\w.+-]+@[\w-]+\.[\w.]+",
+                "invalid": "邮箱格式不对，请再发一次。",
+                "next": "done",
+            },
+            "done": {"type": "reply", "text": "好的，发票会在 24 小时内发送到 {email}。", "next": None},
+        },
+    }
+    status, saved = leader.call(B, "PUT", "/bot/flows/invoice_email", {"definition": flow})
+    assert status == 200 and saved["flow_id"] == "invoice_email", saved
+    status, listed = leader.get(B, "/bot/flows")
+    assert {f["flow_id"] for f in listed["items"]} == {"order_lookup", "invoice_email"}, listed
+    # When a customer triggers it and answers
+    visitor, session_id = opened(shop)
+    assert "邮箱" in say(visitor, session_id, "我要开票")[-1]["text"]
+    assert "格式" in say(visitor, session_id, "不告诉你")[-1]["text"]
+    done = say(visitor, session_id, "buyer@example.com")
+    # Then the flow finishes with the slot filled in
+    assert "buyer@example.com" in done[-1]["text"], done
+
+
+def test_a_synonym_the_store_adds_rebuilds_the_index_and_the_bot_understands_it(shop: World) -> None:
+    # Given a customer's word the knowledge base does not use
+    leader = shop.staff(role="leader")
+    visitor, session_id = opened(shop)
+    before = say(visitor, session_id, "收据怎么开")
+    assert not before or before[0]["bot"].get("entry_id") is None, before
+    # When a leader maps it onto the store's word
+    status, body = leader.call(B, "PUT", "/bot/dictionary", {"words": ["收据"], "synonyms": {"收据": "发票"}})
+    assert status == 200 and body["synonyms"] == {"收据": "发票"}, body
+    # Then the bot answers it from the invoice entry, on the next chat
+    other, other_session = opened(shop)
+    answer = say(other, other_session, "收据怎么开")
+    entries = {e["entry_id"]: e for e in shop.container.knowledge.export()}
+    assert entries[answer[0]["bot"]["entry_id"]]["category"] == "发票", answer

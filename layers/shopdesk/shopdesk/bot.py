@@ -96,6 +96,25 @@ def settings_view(config: BotConfigModel) -> dict[str, Any]:
     }
 
 
+def flow_view(flow: Flow) -> dict[str, Any]:
+    return {
+        "flow_id": flow.flow_id,
+        "name": flow.name,
+        "start": flow.start,
+        "steps": _thawed(flow.steps),
+        "triggers": {"intents": list(flow.intents), "keywords": list(flow.keywords)},
+    }
+
+
+def _thawed(value: Any) -> Any:
+    """A parsed flow is read-only (mapping proxies, tuples); its JSON form is plain dicts and lists."""
+    if isinstance(value, Mapping):
+        return {key: _thawed(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_thawed(item) for item in value]
+    return value
+
+
 class ClassifierCache:
     def __init__(self) -> None:
         self._loaded: tuple[str, Classifier] | None = None
@@ -176,6 +195,8 @@ class BotService:
         except FlowDefinitionError as invalid:
             raise InvalidFlow("The flow definition is invalid.", errors=list(invalid.errors)) from invalid
         config = self._config.get()
+        # The map must exist before one of its keys can be set; other flows saved meanwhile are kept.
+        config.update(actions=[BotConfigModel.flows.set(BotConfigModel.flows | {})])
         config.update(actions=[BotConfigModel.flows[flow_id].set({**definition, "flow_id": flow_id})])
         return flow
 
