@@ -410,3 +410,20 @@ def test_a_synonym_the_store_adds_rebuilds_the_index_and_the_bot_understands_it(
     answer = say(other, other_session, "收据怎么开")
     entries = {e["entry_id"]: e for e in shop.container.knowledge.export()}
     assert entries[answer[0]["bot"]["entry_id"]]["category"] == "发票", answer
+
+
+def test_labelled_examples_train_the_stores_intent_model_which_the_bot_then_uses(shop: World) -> None:
+    # Given a leader with the seed's labelled examples
+    from shopdesk.intents import EXAMPLES_PATH
+
+    leader = shop.staff(role="leader")
+    lines = EXAMPLES_PATH.read_text(encoding="utf-8")
+    # When they import them
+    status, body = leader.call(B, "POST", "/bot/intents", {"jsonl": lines})
+    # Then a model is trained, evaluated on a held-out share, and made the store's
+    assert status == 200 and body["version"] == 1 and "order_status" in body["labels"], body
+    assert body["held_out_accuracy"] >= 0.8, body
+    assert shop.container.bot.config().intents_key == "bot/intents/model-1.json"
+    # And the bot uses it: an order question starts the order flow
+    visitor, session_id = opened(shop)
+    assert "订单号" in say(visitor, session_id, "我买的东西到哪了")[-1]["text"]

@@ -203,6 +203,8 @@ export class Conversation {
     this.entries.set(m.seq, { node });
     if (existing) existing.node.replaceWith(node);
     else this.place(m.seq, node);
+    // The bot answers what it has read: everything before its turn is read.
+    if (isBotMessage(m) && this.selfRole === "visitor") this.markOwnRead(m.seq - 1);
     if (role !== this.selfRole && role !== "system" && m.seq > this.lastOtherSeq) {
       this.lastOtherSeq = m.seq;
       if (m.kind === "text" && m.text) this.lastOtherText = m.text;

@@ -218,7 +218,8 @@ class BotService:
         try:
             config.update(
                 actions=[BotConfigModel.intents_key.set(key), BotConfigModel.intents_version.set(version)],
-                condition=BotConfigModel.intents_version == int(config.intents_version),
+                condition=BotConfigModel.intents_version.does_not_exist()
+                | (BotConfigModel.intents_version == int(config.intents_version)),
             )
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
