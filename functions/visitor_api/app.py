@@ -97,7 +97,7 @@ def availability() -> dict[str, Any]:
         "agents_online": int(container.store_repo.presence().online_agents) > 0,
         "business_hours": container.store.is_open(),
         # The bot answers when the store set it to, even with nobody online: no offline form then.
-        "bot": container.bot.serves_new_chats(),
+        "bot": container.bot_mode.takes_new_chats() is not None,
     }
 
 

@@ -42,9 +42,8 @@ from shopdesk.learning import Unanswered
 from shopdesk.models import BotConfigModel, SessionModel
 from shopdesk.order_book import OrderBook, order_view
 from shopdesk.repositories import BotConfigRepository, KnowledgeRepository
-from shopdesk.store import StoreSettings, plain
+from shopdesk.store import plain
 
-MODES = ("off", "bot_first", "human_first")
 DEFAULT_GREETING = "您好，我是智能助手，可以帮您查订单、解答退换货、物流、尺码等问题。需要人工服务请发送“转人工”。"
 SUGGEST_TEXT = "您是不是想问："
 GREETING_BACK = "您好，请问有什么可以帮您？可以直接描述问题，或点下面的常见问题。"
@@ -133,7 +132,6 @@ class ClassifierCache:
 class BotService:
     def __init__(
         self,
-        store: StoreSettings,
         config: BotConfigRepository,
         knowledge: KnowledgeBase,
         entries: KnowledgeRepository,
@@ -143,10 +141,8 @@ class BotService:
         orders: OrderBook,
         artifacts: Artifacts,
         classifiers: ClassifierCache,
-        online_agents: Callable[[], int],
         shop_user_of: Callable[[str], str | None],
     ) -> None:
-        self._store = store
         self._config = config
         self._knowledge = knowledge
         self._entries = entries
@@ -156,7 +152,6 @@ class BotService:
         self._orders = orders
         self._artifacts = artifacts
         self._classifiers = classifiers
-        self._online_agents = online_agents
         self._shop_user_of = shop_user_of
 
     # --- settings --------------------------------------------------------------------------------
@@ -234,15 +229,8 @@ class BotService:
 
     # --- the conversation ------------------------------------------------------------------------
 
-    def serves_new_chats(self) -> bool:
-        """bot-first always; human-first only while no agent is online or the store is closed."""
-        mode = self._config.get().mode
-        if mode == "bot_first":
-            return True
-        return mode == "human_first" and (self._online_agents() == 0 or not self._store.is_open())
-
-    def greeting(self) -> Reply:
-        config = self._config.get()
+    def greeting(self, config: BotConfigModel) -> Reply:
+        """The bot's first turn in a chat it takes, with the first questions."""
         questions = [{"id": q.question_id, "text": q.text} for q in self._first_questions.all()]
         return Reply(config.greeting or DEFAULT_GREETING, {"first_questions": questions, "offer_handover": True})
 

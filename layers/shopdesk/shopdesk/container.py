@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from shopdesk import aws
 from shopdesk.assignment import Assigner
 from shopdesk.auth import Authenticator, StoreSecret
+from shopdesk.bot_mode import BotMode
 from shopdesk.clock import Clock, SystemClock
 from shopdesk.config import Settings, get_settings
 from shopdesk.directory import GroupDirectory
@@ -16,13 +17,18 @@ from shopdesk.quick_replies import QuickReplies
 from shopdesk.reminders import Reminders
 from shopdesk.repositories import (
     AgentRepository,
+    BotConfigRepository,
     ConnectionRepository,
+    FirstQuestionRepository,
     GroupRepository,
+    KnowledgeRepository,
     MessageRepository,
+    OrderRepository,
     QuickReplyRepository,
     SessionRepository,
     StoreRepository,
     TicketRepository,
+    UnansweredRepository,
     VisitorRepository,
 )
 from shopdesk.sessions import ChatService
@@ -118,8 +124,13 @@ class Container:
             self.reminders,
             self.uploads,
             unsolved=lambda session, comment: self.tickets.create_for_unsolved(session, comment),
+            bot_mode=self.bot_mode,
             bot=lambda: self.bot,
         )
+
+    @cached_property
+    def bot_mode(self) -> BotMode:
+        return BotMode(BotConfigRepository(), self.store, lambda: int(self.store_repo.presence().online_agents))
 
     @cached_property
     def staff(self) -> StaffService:
@@ -172,28 +183,24 @@ class Container:
     @cached_property
     def knowledge(self) -> KnowledgeBase:
         from shopdesk.knowledge import IndexCache, KnowledgeBase
-        from shopdesk.repositories import BotConfigRepository, KnowledgeRepository
 
         return KnowledgeBase(self.clock, KnowledgeRepository(), BotConfigRepository(), self.artifacts, IndexCache())
 
     @cached_property
     def first_questions(self) -> FirstQuestions:
         from shopdesk.first_questions import FirstQuestions
-        from shopdesk.repositories import FirstQuestionRepository, KnowledgeRepository
 
         return FirstQuestions(FirstQuestionRepository(), KnowledgeRepository())
 
     @cached_property
     def unanswered(self) -> Unanswered:
         from shopdesk.learning import Unanswered
-        from shopdesk.repositories import UnansweredRepository
 
         return Unanswered(self.clock, UnansweredRepository())
 
     @cached_property
     def orders(self) -> OrderBook:
         from shopdesk.order_book import OrderBook
-        from shopdesk.repositories import OrderRepository
 
         return OrderBook(self.clock, OrderRepository(), self.artifacts)
 
@@ -201,10 +208,8 @@ class Container:
     def bot(self) -> BotService:
         from shopdesk.bot import BotService, ClassifierCache
         from shopdesk.bot_stats import BotStats
-        from shopdesk.repositories import BotConfigRepository, KnowledgeRepository
 
         return BotService(
-            self.store,
             BotConfigRepository(),
             self.knowledge,
             KnowledgeRepository(),
@@ -214,13 +219,9 @@ class Container:
             self.orders,
             self.artifacts,
             ClassifierCache(),
-            lambda: int(self.store_repo.presence().online_agents),
             self._shop_user_of,
         )
 
-    @staticmethod
-    def _shop_user_of(visitor_id: str) -> str | None:
-        from shopdesk.repositories import VisitorRepository
-
-        visitor = VisitorRepository().get(visitor_id)
+    def _shop_user_of(self, visitor_id: str) -> str | None:
+        visitor = self.visitors.get(visitor_id)
         return visitor.shop_user_id if visitor is not None else None

@@ -51,6 +51,7 @@ from shopdesk.views import message_view, session_view
 
 if TYPE_CHECKING:
     from shopdesk.bot import BotService
+    from shopdesk.bot_mode import BotMode
 
 KINDS = ("text", "emoji", "image")
 OPEN_FOR_VISITOR = ("new", "bot", "queued", "active")
@@ -95,6 +96,7 @@ class ChatService:
         reminders: Reminders,
         uploads: Uploads,
         unsolved: Callable[[SessionModel, str], object] | None = None,
+        bot_mode: BotMode | None = None,
         bot: Callable[[], BotService] | None = None,
     ) -> None:
         self._settings = settings
@@ -109,6 +111,7 @@ class ChatService:
         self._reminders = reminders
         self._uploads = uploads
         self._unsolved = unsolved
+        self._bot_mode = bot_mode
         self._bot = bot
 
     # --- reading -------------------------------------------------------------------------------
@@ -175,13 +178,14 @@ class ChatService:
                 return resumed
         now = iso(self._clock.now())
         session_id = new_id("s")
-        bot = self._bot() if greet and self._bot is not None and self._bot().serves_new_chats() else None
+        bot_config = self._bot_mode.takes_new_chats() if greet and self._bot_mode is not None else None
+        greeting = self._bot().greeting(bot_config) if bot_config is not None and self._bot is not None else None
         session = SessionModel(
             keys.session_pk(session_id),
             keys.META_SK,
             session_id=session_id,
             visitor_id=principal.user_id,
-            status="bot" if bot is not None else "new",
+            status="bot" if greeting is not None else "new",
             channel=channel,
             page=page,
             created_at=now,
@@ -189,8 +193,7 @@ class ChatService:
             gsi1sk=keys.timeline_sk(now, session_id),
         )
         session.save(condition=SessionModel.pk.does_not_exist())
-        if bot is not None:
-            greeting = bot.greeting()
+        if greeting is not None:
             self.bot_message(session, greeting.text, greeting.data)
         return session
 
