@@ -299,6 +299,26 @@ async def provision_in_child(
     raise StartupError(f"provisioning failed with exit status {child.returncode}; its error is above")
 
 
+async def seed_in_child(environment: Mapping[str, str]) -> list[dict[str, str]]:
+    """The demo store, seeded by infra.local.seed in a process of its own: the knowledge-base import
+    and index build it runs would otherwise stay in this process's peak memory."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "infra.local.seed",
+        cwd=REPO_ROOT,
+        env={**os.environ, **environment, "PYTHONPATH": str(REPO_ROOT / "layers/shopdesk")},
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    output, _ = await child.communicate()
+    if child.returncode != 0:
+        raise StartupError(f"seeding the demo store failed with exit status {child.returncode}; its error is above")
+    # Its last line: anything the services log to stdout comes before it.
+    logins: list[dict[str, str]] = json.loads(output.decode().strip().splitlines()[-1])
+    return logins
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -385,12 +405,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
             {function_id: resources.function_name(function_id) for function_id in template.functions},
             {function_id: resources.function_arn(function_id) for function_id in template.functions},
         )
-        logins: list[dict[str, str]] = []
-        if settings.seed:
-            # Imported here: it needs the layer on sys.path and the environment set, as the handlers do.
-            from infra.local.seed import seed_demo_store
-
-            logins = await asyncio.to_thread(seed_demo_store, handler_environment)
+        logins = await seed_in_child(handler_environment) if settings.seed else []
 
         runtime = LambdaRuntime(functions, settings.concurrency)
         schedules = ScheduleRunner(

@@ -6,6 +6,7 @@ It goes through the same services the admin API uses, so the demo data is shaped
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import timedelta
@@ -179,3 +180,12 @@ def seed_demo_bot(container: Container) -> None:
                 }
             )
         )
+
+
+def main() -> None:
+    """Seeds the store the environment names (as `make run` sets it) and prints the logins as JSON."""
+    print(json.dumps(seed_demo_store(os.environ), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
