@@ -1,7 +1,7 @@
 // Agent workspace: login, queue, my sessions, live chat panes, quick replies, transfer, visitor panel.
 import { Api, sessionPath } from "../common/api.js";
 import { ChatSocket } from "../common/ws.js";
-import { Composer, Conversation, el, icon, roleOf, safeUrl, tr } from "../common/chat.js";
+import { Composer, Conversation, el, icon, onActivate, roleOf, safeUrl, tr } from "../common/chat.js";
 import { bindPage, errorText, formatDuration, formatTime, onLangChange, t, toggleLang, translateTree } from "../common/i18n.js";
 import { botExtras } from "../common/bot.js";
 import { KbAdmin } from "./kb.js";
@@ -505,14 +505,7 @@ function sessionItem(entry) {
       ),
     ),
   );
-  li.addEventListener("click", () => openPane(s.session_id));
-  li.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter" || ev.key === " ") {
-      ev.preventDefault();
-      openPane(s.session_id);
-    }
-  });
-  return li;
+  return onActivate(li, () => openPane(s.session_id));
 }
 
 // ---- reminders -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // Knowledge base and bot administration for leaders and admins: entries (list, edit, delete), import
 // and export, the unanswered questions the bot met (the learning loop), and the bot's settings, first
 // questions, domain dictionary and today's figures. The server checks roles as well.
-import { el, tr } from "../common/chat.js";
+import { el, onActivate, tr } from "../common/chat.js";
 import { errorText, formatTime, t, translateTree } from "../common/i18n.js";
 import { htmlToText, sanitizeHtml } from "../common/richtext.js";
 
@@ -571,15 +571,7 @@ export class KbAdmin {
       el("p", { class: "kb-row__a", text: entry.answer_text || htmlToText(entry.answer || "") }),
       meta.length ? el("div", { class: "kb-row__meta" }, ...meta) : null,
     );
-    const open = () => this.openKnown(entry);
-    li.addEventListener("click", open);
-    li.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" || ev.key === " ") {
-        ev.preventDefault();
-        open();
-      }
-    });
-    return li;
+    return onActivate(li, () => this.openKnown(entry));
   }
 
   upsertEntry(entry) {

@@ -2,7 +2,7 @@
 // from a chat, the leaders' needs-attention view, and live updates from the workspace's WebSocket.
 import { sessionPath } from "../common/api.js";
 import { botExtras } from "../common/bot.js";
-import { Conversation, el, roleOf, tr } from "../common/chat.js";
+import { Conversation, el, onActivate, roleOf, tr } from "../common/chat.js";
 import { errorText, formatTime, t, translateTree } from "../common/i18n.js";
 import {
   MAX_DESCRIPTION,
@@ -350,15 +350,7 @@ export class TicketDesk {
         el("time", { datetime: tk.created_at, text: formatTime(tk.created_at) }),
       ),
     );
-    const open = () => this.openTicket(tk.ticket_id, tk);
-    li.addEventListener("click", open);
-    li.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" || ev.key === " ") {
-        ev.preventDefault();
-        open();
-      }
-    });
-    return li;
+    return onActivate(li, () => this.openTicket(tk.ticket_id, tk));
   }
 
   // Does a ticket belong in the list under the current filters? (for live frames)

@@ -31,6 +31,18 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A list row that opens on click, Enter or Space, as a button would.
+export function onActivate(node, run) {
+  node.addEventListener("click", run);
+  node.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === " ") {
+      ev.preventDefault();
+      run();
+    }
+  });
+  return node;
+}
+
 // A translated text node that follows language switches (see translateTree).
 export function tr(key, tag = "span", attrs = {}) {
   return el(tag, { ...attrs, "data-i18n": key, text: t(key) });
