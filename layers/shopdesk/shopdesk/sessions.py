@@ -351,7 +351,7 @@ class ChatService:
     ) -> None:
         if principal.is_visitor and session.status == "bot" and self._bot is not None:
             self.deliver(session, message)
-            self._bot_turn(session, message, ref)
+            self._bot_turn(self._bot(), session, message, ref)
             return
         if principal.is_visitor and session.status == "new":
             # Route first, so the agent who gets the session also gets the words that routed it.
@@ -514,10 +514,10 @@ class ChatService:
         self._append(session, Principal(role="system", user_id="system", name="系统"), "text", note, None)
 
     def bot_message(
-        self, session: SessionModel, text: str, data: Mapping[str, Any], state: Mapping[str, Any] | None = None
+        self, session: SessionModel, text: str, data: Mapping[str, Any], changes: list[Any] | None = None
     ) -> None:
-        """A bot turn, and the bot's state after it, in the same write."""
-        self._append(session, BOT, "bot", text, dict(data) or None, state)
+        """A bot turn, with what else it changes on the session (the bot's state) in the same write."""
+        self._append(session, BOT, "bot", text, dict(data) or None, changes or [])
 
     def _append(
         self,
@@ -526,15 +526,13 @@ class ChatService:
         kind: str,
         body: str,
         data: dict[str, Any] | None,
-        bot_state: Mapping[str, Any] | None = None,
+        changes: list[Any] | None = None,
     ) -> None:
         for _ in range(MAX_SEND_ATTEMPTS):
             seq = int(session.last_seq) + 1
             message = self._message(session, seq, sender, kind, body, None, new_id(sender.role[:3]))
             message.data = data
-            actions: list[Any] = [SessionModel.last_seq.set(seq)]
-            if bot_state is not None:
-                actions.append(SessionModel.bot.set(dict(bot_state)))
+            actions: list[Any] = [SessionModel.last_seq.set(seq), *(changes or [])]
             try:
                 with transaction() as tx:
                     tx.update("session", session, actions, condition=SessionModel.last_seq == seq - 1)
@@ -543,44 +541,33 @@ class ChatService:
                 session = self.session(session.session_id)
                 continue
             session.last_seq = seq
-            if bot_state is not None:
-                session.bot = dict(bot_state)
             self.deliver(session, message)
             return
         raise Conflict("The conversation is busy; try again.")
 
     # --- the bot ---------------------------------------------------------------------------------
 
-    def _bot_turn(self, session: SessionModel, message: MessageModel, ref: Mapping[str, str]) -> None:
+    def _bot_turn(self, bot: BotService, session: SessionModel, message: MessageModel, ref: Mapping[str, str]) -> None:
         from shopdesk.bot import Ref  # the bot's modules load only where a bot serves
 
-        assert self._bot is not None
+        changes: list[Any] = []
         if not session.group_id:
-            # The words pick the group now, so the bot's figures count per group and a handover goes there.
+            # The first words pick the group, so the bot's figures count per group and a handover goes there.
             session.group_id = self._route(session, message.text)[0]
-            session.update(actions=[SessionModel.group_id.set(session.group_id)])
+            changes.append(SessionModel.group_id.set(session.group_id))
         clicked = Ref(kind=ref.get("kind", ""), id=ref.get("id", ""), entry_id=ref.get("entry_id", ""))
-        turn = self._bot().respond(session, message.text if message.kind == "text" else "", clicked)
+        turn = bot.respond(session, message.text if message.kind == "text" else "", clicked)
         if turn.handover:
             turn.state["handed_over"] = turn.handover
+        changes.append(SessionModel.bot.set(turn.state))
+        # The bot's state (and the group) are written with its last reply, or alone when it only hands over.
         for n, reply in enumerate(turn.replies):
-            last = n == len(turn.replies) - 1
-            self.bot_message(session, reply.text, reply.data, turn.state if last else None)
+            self.bot_message(session, reply.text, reply.data, changes if n == len(turn.replies) - 1 else [])
         if not turn.replies:
-            session.update(actions=[SessionModel.bot.set(turn.state)])
+            session.update(actions=changes)
         if turn.handover:
-            self.hand_over(session)
-
-    def hand_over(self, session: SessionModel) -> None:
-        """To a person, with the conversation so far: the agent reads the bot's turns in the history."""
-        self.system_message(session, HANDOVER_NOTE)
-        if session.group_id:
+            self.system_message(session, HANDOVER_NOTE)
             self.place(session, self._groups.get(session.group_id), session.group_id)
-            return
-        since = max(0, int(session.last_seq) - RECENT_FOR_ROUTING)
-        recent = self._messages.since(session.session_id, since, RECENT_FOR_ROUTING, None).items
-        group_id, group = self._route(session, " ".join(m.text for m in recent if m.sender_role == "visitor"))
-        self.place(session, group, group_id)
 
     # --- helpers ---------------------------------------------------------------------------------
 
