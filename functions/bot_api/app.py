@@ -230,8 +230,11 @@ def get_settings() -> dict[str, Any]:
 def put_settings(body: BotSettings) -> dict[str, Any]:
     from shopdesk.bot import settings_view
 
-    editor()
-    return settings_view(container.bot.update_settings(**body.model_dump(exclude_none=True)))
+    principal = editor()
+    changes = body.model_dump(exclude_none=True)
+    settings = container.bot.update_settings(**changes)
+    container.audit.record(principal, "bot.settings", "bot", changes)
+    return settings_view(settings)
 
 
 @app.get("/bot/first-questions", summary="First questions with their click counts", tags=["bot"])
@@ -246,8 +249,9 @@ def get_first_questions() -> dict[str, Any]:
 def put_first_questions(body: FirstQuestionList) -> dict[str, Any]:
     from shopdesk.first_questions import question_view
 
-    editor()
+    principal = editor()
     saved = container.first_questions.replace([item.model_dump() for item in body.items])
+    container.audit.record(principal, "bot.first_questions", "bot", {"texts": [q.text for q in saved]})
     return {"items": [question_view(q) for q in saved]}
 
 

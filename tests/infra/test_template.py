@@ -94,9 +94,14 @@ def test_the_reminder_queue_feeds_its_function_with_partial_batch_failures_and_a
     assert redrive["maxReceiveCount"] == 5
 
 
-def test_the_queue_sweep_runs_every_minute_and_the_archive_daily():
+def test_the_schedules_sweep_every_minute_refresh_every_three_and_close_days_at_local_midnight():
     schedules = {schedule.function: schedule.text for schedule in TEMPLATE.schedules}
-    assert schedules == {"QueueSweepFunction": "rate(1 minute)", "TicketArchiveFunction": "cron(30 18 * * ? *)"}
+    assert schedules == {
+        "QueueSweepFunction": "rate(1 minute)",
+        "TicketArchiveFunction": "cron(30 18 * * ? *)",
+        "MonitorRefreshFunction": "rate(3 minutes)",
+        "MonitorDailyFunction": "cron(1 16 * * ? *)",  # 00:01 in Asia/Shanghai
+    }
 
 
 def test_functions_that_push_frames_may_manage_connections():
@@ -108,6 +113,8 @@ def test_functions_that_push_frames_may_manage_connections():
         "QueueSweepFunction",
         "TicketFunction",
         "TicketEventsFunction",
+        "MonitorFunction",
+        "MonitorRefreshFunction",
     }
     for function_id in pushers:
         policies = json.dumps(TEMPLATE.resources[function_id].properties["Policies"])

@@ -245,7 +245,7 @@ class BotService:
         finally:
             if turn.handover:
                 counts["transfers"] = 1
-            self.stats.add(session.group_id, counts)
+            self.stats.add(session.group_id, counts, session.visitor_id if turn.replies else None)
         return turn
 
     def record_resolved(self, session: SessionModel) -> None:

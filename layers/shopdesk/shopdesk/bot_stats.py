@@ -39,10 +39,13 @@ class BotStats:
         self._clock = clock
         self._timezone = timezone  # a callable: the store's timezone can change while a container lives
 
-    def add(self, group_id: str, counts: Mapping[str, int]) -> None:
-        """One transaction: every scope's day and window move together, or none does."""
+    def add(self, group_id: str, counts: Mapping[str, int], replied_to: str | None = None) -> None:
+        """One transaction: every scope's day and window move together, or none does.
+
+        `replied_to` is a buyer the bot answered: one of the shop's receptions today, kept as a set.
+        """
         counts = {name: n for name, n in counts.items() if n}
-        if not counts:
+        if not counts and replied_to is None:
             return
         now = self._clock.now()
         window = iso(window_start(now))
@@ -54,6 +57,10 @@ class BotStats:
                     actions: list[Any] = [getattr(BotStatsModel, name).add(n) for name, n in counts.items()]
                     if ttl is not None:
                         actions.append(BotStatsModel.expires_at.set(ttl))
+                    elif scope == "STORE" and replied_to is not None:
+                        actions.append(BotStatsModel.buyers.add({replied_to}))
+                    if not actions:
+                        continue
                     tx.update(f"{scope}{sk}", BotStatsModel(keys.bot_stats_pk(scope), sk), actions)
 
     def day(self, scope: str, day: str | None = None) -> dict[str, Any]:

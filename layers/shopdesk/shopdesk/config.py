@@ -21,6 +21,7 @@ class Settings:
     reminder_queue_url: str
     ws_callback_url: str
     sla_state_machine_arn: str = ""
+    supervisor_topic_arn: str = ""
     cognito_endpoint: str | None = None
     max_message_chars: int = 4000
     max_frame_bytes: int = 32 * 1024
@@ -53,6 +54,7 @@ class Settings:
             reminder_queue_url=env["REMINDER_QUEUE_URL"],
             ws_callback_url=env["WS_CALLBACK_URL"],
             sla_state_machine_arn=env.get("SLA_STATE_MACHINE_ARN", ""),
+            supervisor_topic_arn=env.get("SUPERVISOR_TOPIC_ARN", ""),
             cognito_endpoint=env.get("AWS_ENDPOINT_URL_COGNITO_IDP") or env.get("AWS_ENDPOINT_URL"),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from shopdesk.bot_mode import BotMode
 from shopdesk.clock import Clock, SystemClock
 from shopdesk.config import Settings, get_settings
 from shopdesk.directory import GroupDirectory
+from shopdesk.metrics import Metrics
 from shopdesk.notify import Connections
 from shopdesk.quick_replies import QuickReplies
 from shopdesk.reminders import Reminders
@@ -38,11 +40,15 @@ from shopdesk.uploads import Uploads
 from shopdesk.visitors import VisitorService
 
 if TYPE_CHECKING:
+    from shopdesk.alerts import AlertSettings
     from shopdesk.artifacts import Artifacts
+    from shopdesk.audit import AuditLog
     from shopdesk.bot import BotService
+    from shopdesk.dispatch import Dispatcher
     from shopdesk.first_questions import FirstQuestions
     from shopdesk.knowledge import KnowledgeBase
     from shopdesk.learning import Unanswered
+    from shopdesk.monitor import Monitor
     from shopdesk.order_book import OrderBook
     from shopdesk.sla_policies import SlaPolicies
     from shopdesk.tickets import TicketService
@@ -126,7 +132,20 @@ class Container:
             unsolved=lambda session, comment: self.tickets.create_for_unsolved(session, comment),
             bot_mode=self.bot_mode,
             bot=lambda: self.bot,
+            metrics=self.metrics,
         )
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(
+            self.clock,
+            self._timezone,
+            lambda: timedelta(hours=float(self.store.config().guided_window_hours)),
+            self._shop_user_of,
+        )
+
+    def _timezone(self) -> str:
+        return self.store.config().business_hours.timezone or "Asia/Shanghai"
 
     @cached_property
     def bot_mode(self) -> BotMode:
@@ -202,7 +221,12 @@ class Container:
     def orders(self) -> OrderBook:
         from shopdesk.order_book import OrderBook
 
-        return OrderBook(self.clock, OrderRepository(), self.artifacts)
+        return OrderBook(
+            self.clock,
+            OrderRepository(),
+            self.artifacts,
+            lambda order: self.metrics.paid(order, lambda visitor: self.sessions.of_visitor(visitor, 10, None).items),
+        )
 
     @cached_property
     def bot(self) -> BotService:
@@ -214,7 +238,7 @@ class Container:
             self.knowledge,
             KnowledgeRepository(),
             self.first_questions,
-            BotStats(self.clock, lambda: self.store.config().business_hours.timezone or "Asia/Shanghai"),
+            BotStats(self.clock, self._timezone),
             self.unanswered,
             self.orders,
             self.artifacts,
@@ -225,3 +249,32 @@ class Container:
     def _shop_user_of(self, visitor_id: str) -> str | None:
         visitor = self.visitors.get(visitor_id)
         return visitor.shop_user_id if visitor is not None else None
+
+    # The supervisor's monitoring, alerts and dispatch.
+
+    @cached_property
+    def alert_settings(self) -> AlertSettings:
+        from shopdesk.alerts import AlertSettings
+
+        return AlertSettings(self.clock, lambda: self._client("sns"), self.settings.supervisor_topic_arn)
+
+    @cached_property
+    def monitor(self) -> Monitor:
+        from shopdesk.monitor import Monitor
+
+        return Monitor(
+            self.clock, self._timezone, self.agents, self.groups, self.metrics, self.alert_settings, self.connections
+        )
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from shopdesk.audit import AuditLog
+        from shopdesk.repositories import AuditRepository
+
+        return AuditLog(self.clock, AuditRepository())
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        from shopdesk.dispatch import Dispatcher
+
+        return Dispatcher(self.staff, self.agents, self.audit)

@@ -131,6 +131,15 @@ def buyer_orders_gsi(buyer_id: str) -> str:
     return f"BUYER#{buyer_id}#ORDERS"
 
 
+def agent_stats_pk(agent_id: str) -> str:
+    return f"STATS#AGENT#{agent_id}"
+
+
+def monitor_day_pk(day: str) -> str:
+    """A day's trend: one point per 3-minute refresh."""
+    return f"MONITOR#{day}"
+
+
 STORE_PK = "STORE"
 CONFIG_SK = "CONFIG"
 PRESENCE_SK = "PRESENCE"
@@ -145,3 +154,9 @@ BOT_SK = "BOT"
 FIRST_QUESTIONS_PK = "BOT#FIRSTQ"
 UNANSWERED_PK = "BOT#UNANSWERED"
 UNANSWERED_OPEN = "BOT#UNANSWERED#OPEN"
+SHOP_STATS_PK = "STATS#SHOP"
+MONITOR_PK = "MONITOR"
+LATEST_SK = "LATEST"
+ALERTS_SK = "ALERTS"
+AUDIT_PK = "AUDIT"
+GUIDED_SK = "GUIDED"

@@ -143,6 +143,8 @@ class StoreConfigModel(Item):
     holidays = ListAttribute[str](default=list)
     at_risk_minutes = NumberAttribute(default=30)
     ticket_retention_days = NumberAttribute(default=90)
+    # Monitoring: a payment within this many hours after an agent served the buyer is a guided sale.
+    guided_window_hours = NumberAttribute(default=24)
 
     first_response_seconds = NumberAttribute(default=30)
     messages_per_minute = NumberAttribute(default=20)
@@ -194,6 +196,7 @@ class SessionModel(Item):
     ended_at = UnicodeAttribute(null=True)
     last_seq = NumberAttribute(default=0)
     awaiting_since = UnicodeAttribute(null=True)
+    consulted_at = UnicodeAttribute(null=True)  # the customer's first words: an inquiry, for the figures
     first_response_at = UnicodeAttribute(null=True)
     slow_responses = NumberAttribute(default=0)
     reminded_for = UnicodeAttribute(null=True)
@@ -454,6 +457,8 @@ class BotStatsModel(Item):
     answered = NumberAttribute(default=0)
     first_question_clicks = NumberAttribute(default=0)
     unanswered = NumberAttribute(default=0)
+    # The store's day only: buyers the bot replied to, for the shop's receptions.
+    buyers = UnicodeSetAttribute(null=True)
     expires_at = NumberAttribute(null=True)
 
 
@@ -480,10 +485,81 @@ class OrderModel(Item):
 
 
 class OrderEventModel(Item):
-    """Marks an order event as applied, so a redelivered webhook changes nothing."""
+    """Marks an order event as applied, so a redelivered webhook changes nothing; `GUIDED` marks a
+    payment already credited to an agent."""
 
     class Meta(_Meta):
         pass
 
     type = UnicodeAttribute()
     received_at = UnicodeAttribute()
+
+
+class AgentWindowModel(Item):
+    """An agent's response times in one 3-minute window: question → reply, once the reply happened."""
+
+    class Meta(_Meta):
+        pass
+
+    response_ms = NumberAttribute(default=0)
+    responses = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
+class AgentDayModel(Item):
+    """An agent's store-local day: the buyers it replied to (its receptions) and the sales it guided."""
+
+    class Meta(_Meta):
+        pass
+
+    buyers = UnicodeSetAttribute(null=True)
+    guided_amount_cents = NumberAttribute(default=0)
+    guided_buyers = UnicodeSetAttribute(null=True)
+
+
+class ShopDayModel(Item):
+    """The shop's store-local day: inquiring buyers and guided sales (receptions come from the agents and the bot)."""
+
+    class Meta(_Meta):
+        pass
+
+    inquiring = UnicodeSetAttribute(null=True)
+    guided_amount_cents = NumberAttribute(default=0)
+    guided_buyers = UnicodeSetAttribute(null=True)
+
+
+class MonitorModel(Item):
+    """A computed snapshot: the latest one, each 3-minute point of a day's trend, and each closed day."""
+
+    class Meta(_Meta):
+        pass
+
+    as_of = UnicodeAttribute()
+    day = UnicodeAttribute()
+    body = UnicodeAttribute()  # the snapshot's JSON, as the dashboard reads it
+    expires_at = NumberAttribute(null=True)
+
+
+class AlertSettingsModel(Item):
+    class Meta(_Meta):
+        pass
+
+    shop = MapAttribute[str, Any](default=dict)
+    groups = MapAttribute[str, Any](default=dict)
+    # recipient → its subscription on the supervisor topic, so a removed recipient is unsubscribed.
+    subscriptions = MapAttribute[str, Any](default=dict)
+    version = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class AuditModel(Item):
+    """Who did what, when: every dispatch action."""
+
+    class Meta(_Meta):
+        pass
+
+    at = UnicodeAttribute()
+    actor = MapAttribute[str, Any](default=dict)
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    details = MapAttribute[str, Any](default=dict)

@@ -4,6 +4,7 @@ or a CSV export the store uploaded. Both are `orders.OrderSource`s; the store pi
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -60,10 +61,13 @@ class TableOrderSource:
 
 
 class OrderBook:
-    def __init__(self, clock: Clock, repo: OrderRepository, artifacts: Artifacts) -> None:
+    def __init__(
+        self, clock: Clock, repo: OrderRepository, artifacts: Artifacts, paid: Callable[[Order], object]
+    ) -> None:
         self._clock = clock
         self._repo = repo
         self._artifacts = artifacts
+        self._paid = paid  # guided sales: a paid order may be credited to the agent who served the buyer
         self._csv: tuple[str, CsvOrderSource] | None = None
         self._lock = threading.Lock()
 
@@ -119,6 +123,8 @@ class OrderBook:
                 self._remember(marker)  # older than what we hold: recorded as seen, nothing else changes
                 return False
             raise
+        if order.paid_at:
+            self._paid(order)
         return True
 
     def save_csv(self, data: bytes) -> tuple[str, int]:

@@ -13,6 +13,7 @@ from shopdesk import keys
 from shopdesk.errors import NotFound
 from shopdesk.models import (
     AgentModel,
+    AuditModel,
     BotConfigModel,
     ConnectionModel,
     ConnectionSetModel,
@@ -120,6 +121,10 @@ class AgentRepository:
         result = AgentModel.by_list.query(keys.AGENTS_LIST, limit=limit, last_evaluated_key=decode_cursor(cursor))
         items = list(result)
         return _page(result, items)
+
+    def all(self) -> list[AgentModel]:
+        """The store's staff, for the supervisor's refresh: one Query, paginated by pynamodb."""
+        return list(AgentModel.by_list.query(keys.AGENTS_LIST))
 
 
 class GroupRepository:
@@ -348,3 +353,11 @@ class OrderRepository:
             return OrderModel.get(keys.order_pk(order_number), keys.META_SK)
         except DoesNotExist:
             return None
+
+
+class AuditRepository:
+    def page(self, limit: int, cursor: str | None) -> Page[AuditModel]:
+        result = AuditModel.query(
+            keys.AUDIT_PK, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+        )
+        return _page(result, list(result))

@@ -52,6 +52,7 @@ from shopdesk.views import message_view, session_view
 if TYPE_CHECKING:
     from shopdesk.bot import BotService
     from shopdesk.bot_mode import BotMode
+    from shopdesk.metrics import Metrics
 
 KINDS = ("text", "emoji", "image")
 OPEN_FOR_VISITOR = ("new", "bot", "queued", "active")
@@ -98,6 +99,7 @@ class ChatService:
         unsolved: Callable[[SessionModel, str], object] | None = None,
         bot_mode: BotMode | None = None,
         bot: Callable[[], BotService] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -112,6 +114,7 @@ class ChatService:
         self._uploads = uploads
         self._unsolved = unsolved
         self._bot_mode = bot_mode
+        self._metrics = metrics
         self._bot = bot
 
     # --- reading -------------------------------------------------------------------------------
@@ -262,6 +265,7 @@ class ChatService:
         config = self._store.config()
         for _ in range(MAX_SEND_ATTEMPTS):
             was_waiting = session.awaiting_since
+            first_words = principal.is_visitor and session.consulted_at is None
             seq = int(session.last_seq) + 1
             message = self._message(
                 session,
@@ -285,6 +289,7 @@ class ChatService:
             self._after_store(
                 principal, session, message, was_waiting, int(config.first_response_seconds), outgoing.ref or {}
             )
+            self._count(principal, session, first_words, was_waiting)
             return Sent(session=session, message=message, duplicate=False)
         raise Conflict("The conversation is busy; send again.")
 
@@ -297,6 +302,7 @@ class ChatService:
         if principal.is_visitor:
             actions += [
                 SessionModel.awaiting_since.set(SessionModel.awaiting_since | now),
+                SessionModel.consulted_at.set(SessionModel.consulted_at | now),
                 SessionModel.preview.set(
                     message.text[:PREVIEW_CHARS] if message.kind == "text" else f"[{message.kind}]"
                 ),
@@ -359,6 +365,15 @@ class ChatService:
         elif principal.is_visitor and session.status == "active" and not was_waiting and session.awaiting_since:
             self._reminders.start(session.session_id, session.awaiting_since, threshold)
         self.deliver(session, message)
+
+    def _count(self, principal: Principal, session: SessionModel, first_words: bool, was_waiting: str | None) -> None:
+        """The supervisor's counters, after delivery so the other side never waits for them."""
+        if self._metrics is None:
+            return
+        if first_words:
+            self._metrics.consulted(session.visitor_id)
+        elif principal.is_staff:
+            self._metrics.agent_replied(principal.user_id, session.visitor_id, was_waiting)
 
     def _duplicate(self, session: SessionModel, principal: Principal, client_msg_id: str) -> Sent:
         marker = ClientMessageModel.get(session.pk, keys.client_message_sk(principal.user_id, client_msg_id))
