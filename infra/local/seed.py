@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from shopdesk import keys
@@ -118,15 +118,96 @@ def seed_demo_store(env: Mapping[str, str]) -> list[dict[str, str]]:
     for group_id, name, strategy, is_default, words in GROUPS:
         container.staff.put_group(group_id, name, words, strategy, [], is_default)
     logins = []
+    agents: dict[str, str] = {}
     for username, name, role, groups, capacity, level in STAFF:
         # A persistent backend (LocalStack) keeps the accounts of an earlier run.
         with suppress(Conflict):
-            container.staff.create(username, name, DEMO_PASSWORD, role, groups, capacity, level)
+            agents[username] = container.staff.create(
+                username, name, DEMO_PASSWORD, role, groups, capacity, level
+            ).agent_id
         logins.append({"role": role, "username": username, "password": DEMO_PASSWORD, "name": name})
     for title, text, words in QUICK_REPLIES:
         container.quick_replies.add(None, title, text, words)
+    seed_demo_alerts(container)
+    if {"agent1", "agent2"} <= agents.keys():
+        seed_demo_activity(env, [agents["agent1"], agents["agent2"]])
     seed_demo_bot(container)
     return logins
+
+
+# The last half hour of a shift, replayed on a clock of its own: (minute, buyer, question, seconds to answer).
+DEMO_CHATS = [
+    (1, "demo-buyer-1", "这件冲锋衣有L码吗", 18),
+    (4, "demo-buyer-2", "羽绒服能机洗吗", 42),
+    (9, "demo-buyer-3", "今天下单什么时候发货", 25),
+    (13, "demo-buyer-4", "满300减30能和会员折扣一起用吗", 75),
+    (19, "demo-buyer-5", "尺码偏大还是偏小", 12),
+    (24, "demo-buyer-6", "有没有蓝色的", 33),
+]
+DEMO_PAYMENTS = [("demo-buyer-1", "SD20261125101", 45900), ("demo-buyer-4", "SD20261125104", 89800)]
+
+
+def seed_demo_activity(env: Mapping[str, str], agent_ids: list[str]) -> None:
+    """Chats answered by two agents over the last half hour, two of them followed by a payment, and a
+    refresh every 3 minutes: the monitoring dashboard opens on live-looking figures and a trend."""
+    from shopdesk.auth import shop_visitor_id
+    from shopdesk.clock import FixedClock
+    from shopdesk.orders import parse_order_event
+    from shopdesk.sessions import Outgoing
+
+    start = datetime.now(UTC) - timedelta(minutes=30)
+    clock = FixedClock(start)
+    replay = Container(settings=Settings.from_env(env), clock=clock)
+    for agent_id in agent_ids:
+        replay.staff.set_status(agent_id, "online")
+    refreshed = start
+    for minute, buyer, question, answer_after in DEMO_CHATS:
+        clock.advance(seconds=(start + timedelta(minutes=minute) - clock.now()).total_seconds())
+        visitor = Principal(role="visitor", user_id=shop_visitor_id(buyer), roles=("visitor",))
+        session = replay.chat.open(visitor, "web", "https://shop.example/item/1", None, greet=False)
+        replay.chat.send(visitor, Outgoing(session.session_id, f"seed-{buyer}", "text", question))
+        clock.advance(seconds=answer_after)
+        served = replay.chat.session(session.session_id)
+        agent = Principal(role="agent", user_id=served.agent_id, roles=("agent",))
+        replay.chat.send(agent, Outgoing(session.session_id, f"seed-reply-{buyer}", "text", "亲，这边帮您看一下～"))
+        replay.chat.end(agent, session.session_id)
+        while clock.now() - refreshed >= timedelta(minutes=3):
+            refreshed += timedelta(minutes=3)
+            replay.monitor.refresh(send_alerts=False)
+    for buyer, order_number, cents in DEMO_PAYMENTS:
+        paid = iso(clock.now())
+        order = {
+            "order_number": order_number,
+            "status": "paid",
+            "buyer_id": buyer,
+            "amount_cents": cents,
+            "paid_at": paid,
+        }
+        replay.orders.apply(
+            parse_order_event(
+                {"event_id": f"seed-{order_number}", "type": "order.paid", "occurred_at": paid, "order": order}
+            )
+        )
+    for agent_id in agent_ids:
+        replay.staff.set_status(agent_id, "offline")
+    clock.advance(seconds=(datetime.now(UTC) - clock.now()).total_seconds())
+    replay.monitor.refresh(send_alerts=False)
+
+
+def seed_demo_alerts(container: Container) -> None:
+    """Thresholds a supervisor would start from; no recipients, so the demo sends no email or SMS."""
+    container.alert_settings.update(
+        {"enabled": True, "thresholds": {"avg_response_seconds": 60, "pending_per_agent": 2}},
+        {
+            "presales": {
+                "enabled": True,
+                "thresholds": {"pending": 3},
+                "agent_thresholds": {"pending": 3, "avg_response_seconds": 60},
+            },
+            "aftersales": {"enabled": True, "thresholds": {"pending": 3}},
+        },
+        {group_id for group_id, *_ in GROUPS},
+    )
 
 
 DEMO_KB = Path(__file__).resolve().parents[2] / "layers/shopdesk/shopdesk/data/demo_kb.json"
