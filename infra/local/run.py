@@ -490,6 +490,7 @@ def _banner(info: Mapping[str, Any], settings: Settings) -> str:
         "",
         f"  Shop demo page    {web_url}/shop/",
         f"  Agent workspace   {web_url}/agent/",
+        f"  Supervisor view   {web_url}/monitor/",
         f"  REST API          {info['api_url']}",
         f"  WebSocket         {info['ws_url']}",
         f"  moto              {info['moto_url']}",
