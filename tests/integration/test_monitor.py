@@ -259,6 +259,7 @@ def test_a_leader_suspends_and_moves_agents_of_their_groups_and_it_is_audited(fl
     assert world.container.sessions.get(session_id).agent_id == first.id
     # And every action is in the audit log, newest first
     status, audit = leader.get(M, "/monitor/audit")
+    assert all(i["actor"]["name"] for i in audit["items"]), audit
     actions = [(i["action"], i["target"], i["actor"]["id"]) for i in audit["items"]]
     assert actions[0] == ("agent.resume", first.id, leader.id), audit
     assert sorted(actions[1:]) == sorted([("agent.suspend", a.id, leader.id) for a in (first, second)]), audit

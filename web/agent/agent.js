@@ -1,30 +1,20 @@
 // Agent workspace: login, queue, my sessions, live chat panes, quick replies, transfer, visitor panel.
 import { Api, sessionPath } from "../common/api.js";
 import { ChatSocket } from "../common/ws.js";
-import { Composer, Conversation, el, icon, onActivate, roleOf, safeUrl, tr } from "../common/chat.js";
+import { Composer, Conversation, el, icon, onActivate, roleOf, safeUrl, toast, tr } from "../common/chat.js";
 import { bindPage, errorText, formatDuration, formatTime, onLangChange, t, toggleLang, translateTree } from "../common/i18n.js";
 import { botExtras } from "../common/bot.js";
+import { AUTH_KEY, NOTICE_KEY, bindLoginForm, loadAuth, showLoginNotice } from "../common/login.js";
 import { KbAdmin } from "./kb.js";
 import { KbAssist } from "./kbassist.js";
 import { TicketDesk } from "./tickets.js";
 
 const cfg = window.SHOPDESK_CONFIG || {};
-const AUTH_KEY = "shopdesk.agent.auth";
-const NOTICE_KEY = "shopdesk.agent.notice";
 const STATUSES = ["online", "away", "offline"];
 const QUEUE_REFRESH_MS = 30000;
 const QUICK_DEBOUNCE_MS = 300;
 
 const $ = (id) => document.getElementById(id);
-
-function loadAuth() {
-  try {
-    const stored = JSON.parse(sessionStorage.getItem(AUTH_KEY));
-    return stored?.token && stored.expires_at > Date.now() ? stored : null;
-  } catch {
-    return null;
-  }
-}
 
 let auth = loadAuth();
 
@@ -38,12 +28,6 @@ const api = new Api({
 });
 
 // ---- small UI helpers ----------------------------------------------------------------------------
-
-function toast(text, kind = "info") {
-  const node = el("div", { class: `toast toast--${kind}`, role: kind === "error" ? "alert" : "status", text });
-  $("toasts").append(node);
-  setTimeout(() => node.remove(), 4000);
-}
 
 function shortId(id) {
   const s = String(id || "");
@@ -113,38 +97,12 @@ function showLogin() {
   $("workspace").hidden = true;
   $("me").hidden = true;
   $("conn").hidden = true;
-  const notice = sessionStorage.getItem(NOTICE_KEY);
-  if (notice) {
-    sessionStorage.removeItem(NOTICE_KEY);
-    $("login-error").textContent = t(notice);
-  }
-  $("login-username").focus();
+  showLoginNotice();
 }
 
-$("login-form").addEventListener("submit", async (ev) => {
-  ev.preventDefault();
-  const username = $("login-username").value.trim();
-  const password = $("login-password").value;
-  const error = $("login-error");
-  if (!username || !password) {
-    error.textContent = t("a.login.failed");
-    return;
-  }
-  const submit = $("login-submit");
-  submit.disabled = true;
-  submit.textContent = t("a.login.busy");
-  try {
-    const data = await api.post("/auth/login", { username, password }, { auth: false });
-    auth = { token: data.id_token, expires_at: Date.now() + (data.expires_in || 3600) * 1000, user: data.user || {} };
-    sessionStorage.setItem(AUTH_KEY, JSON.stringify(auth));
-    error.textContent = "";
-    startWorkspace(true);
-  } catch (e) {
-    error.textContent = e.status === 401 ? t("a.login.failed") : errorText(e);
-  } finally {
-    submit.disabled = false;
-    submit.textContent = t("a.login.submit");
-  }
+bindLoginForm(api, (signedIn) => {
+  auth = signedIn;
+  startWorkspace(true);
 });
 
 $("logout").addEventListener("click", () => logout());
@@ -221,6 +179,8 @@ function startWorkspace(freshLogin) {
   $("conn").hidden = false;
   renderMe();
   renderVisitor();
+  // The supervisor dashboard is for leaders and admins (the server checks too).
+  $("nav-monitor").hidden = !["leader", "admin"].some((r) => (me().roles || []).includes(r));
   initStatus(freshLogin);
   loadGroups();
   socket.start();

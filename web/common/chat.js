@@ -31,6 +31,13 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// A short notice in the page's #toasts stack.
+export function toast(text, kind = "info") {
+  const node = el("div", { class: `toast toast--${kind}`, role: kind === "error" ? "alert" : "status", text });
+  document.getElementById("toasts").append(node);
+  setTimeout(() => node.remove(), 4000);
+}
+
 // A list row that opens on click, Enter or Space, as a button would.
 export function onActivate(node, run) {
   node.addEventListener("click", run);

@@ -271,7 +271,7 @@ class Container:
         from shopdesk.audit import AuditLog
         from shopdesk.repositories import AuditRepository
 
-        return AuditLog(self.clock, AuditRepository())
+        return AuditLog(self.clock, AuditRepository(), self.agents)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
