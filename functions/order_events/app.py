@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -36,6 +37,7 @@ container = Container()
 app = create_app(lambda: container, public=True)
 MAX_CSV_BYTES = 5 * 1024 * 1024
 ORDER_EVENTS_KEY = "order-events"
+SIGNATURE_TOLERANCE = timedelta(minutes=5)
 
 
 class OrdersCsv(BaseModel):
@@ -47,13 +49,15 @@ def order_event() -> tuple[dict[str, Any], int]:
     event = app.current_event
     body = (event.decoded_body or "").encode()
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    signature = headers.get(SIGNATURE_HEADER.lower(), "")
     try:
         verify_signature(
             container.store_secret.derive(ORDER_EVENTS_KEY),
             headers.get(TIMESTAMP_HEADER.lower(), ""),
             body,
-            headers.get(SIGNATURE_HEADER.lower(), ""),
+            signature,
             container.clock.now(),
+            SIGNATURE_TOLERANCE,
         )
     except SignatureRefused as refused:
         raise BadSignature(str(refused), reason=refused.reason) from refused
@@ -67,6 +71,7 @@ def order_event() -> tuple[dict[str, Any], int]:
         parsed = parse_order_event(payload)
     except InvalidOrderEvent as invalid:
         raise ValidationFailed(f"{invalid.field}: {invalid.message}", field=invalid.field) from invalid
+    container.orders.accept_signature(signature, SIGNATURE_TOLERANCE)
     applied = container.orders.apply(parsed)
     metrics.add_metric(name="OrderEventsApplied", unit=MetricUnit.Count, value=1 if applied else 0)
     return {"event_id": parsed.event_id, "applied": applied}, 202

@@ -43,15 +43,21 @@ def stored_status(world: World, order_number: str) -> str | None:
     return found.status if found is not None else None
 
 
-def test_a_signed_order_event_is_applied_once_and_an_older_one_never_wins(world: World) -> None:
+def test_a_signed_order_event_is_applied_once_a_replay_is_refused_and_an_older_one_never_wins(world: World) -> None:
     # Given the shop's backend signs its order events
     paid = order_event("SD20261125010", "paid", "2026-11-25T08:00:00.000Z")
     shipped = order_event("SD20261125010", "shipped", "2026-11-25T09:00:00.000Z")
-    # When it posts the shipment, then a redelivery, then the older payment arriving late
+    # When it posts the shipment, then the same signed request again, then a retry signed anew,
+    # then the older payment arriving late
     assert post(world, shipped) == (202, {"event_id": shipped["event_id"], "applied": True})
-    assert post(world, shipped)[1]["applied"] is False
-    assert post(world, paid)[1]["applied"] is False
-    # Then the order is shipped: the newest event stands
+    status, replayed = post(world, shipped)
+    world.clock.advance(seconds=1)
+    retried = post(world, shipped)
+    late = post(world, paid)
+    # Then the replay is refused, the retry and the late event change nothing, and the newest event stands
+    assert status == 409 and replayed["code"] == "replayed", replayed
+    assert retried == (202, {"event_id": shipped["event_id"], "applied": False})
+    assert late[1]["applied"] is False
     assert stored_status(world, "SD20261125010") == "shipped"
 
 

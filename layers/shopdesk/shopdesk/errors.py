@@ -141,6 +141,11 @@ class InvalidFlow(DomainError):
     code = "invalid_flow"
 
 
+class Replayed(DomainError):
+    status = 409
+    code = "replayed"
+
+
 class BadSignature(DomainError):
     status = 401
     code = "bad_signature"

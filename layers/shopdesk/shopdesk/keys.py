@@ -131,6 +131,10 @@ def buyer_orders_gsi(buyer_id: str) -> str:
     return f"BUYER#{buyer_id}#ORDERS"
 
 
+def signature_seen_pk(digest: str) -> str:
+    return f"SIGNED#{digest}"
+
+
 def agent_stats_pk(agent_id: str) -> str:
     return f"STATS#AGENT#{agent_id}"
 

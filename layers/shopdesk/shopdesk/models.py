@@ -495,6 +495,16 @@ class OrderEventModel(Item):
     received_at = UnicodeAttribute()
 
 
+class SignatureSeenModel(Item):
+    """A signed request already accepted: the same signature again is a replay. Kept past the
+    signature's validity window, then expired by TTL."""
+
+    class Meta(_Meta):
+        pass
+
+    expires_at = NumberAttribute()
+
+
 class AgentWindowModel(Item):
     """An agent's response times in one 3-minute window: question → reply, once the reply happened."""
 

@@ -3,8 +3,10 @@ or a CSV export the store uploaded. Both are `orders.OrderSource`s; the store pi
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -13,7 +15,8 @@ from shopdesk import keys
 from shopdesk.artifacts import Artifacts
 from shopdesk.clock import Clock, iso
 from shopdesk.db import TransactionFailed, transaction
-from shopdesk.models import BotConfigModel, OrderEventModel, OrderModel
+from shopdesk.errors import Replayed
+from shopdesk.models import BotConfigModel, OrderEventModel, OrderModel, SignatureSeenModel
 from shopdesk.orders import CsvOrderSource, Order, OrderEvent, OrderSource, parse_orders_csv
 from shopdesk.repositories import OrderRepository
 
@@ -126,6 +129,20 @@ class OrderBook:
         if order.paid_at:
             self._paid(order)
         return True
+
+    def accept_signature(self, signature: str, valid_for: timedelta) -> None:
+        """Each signed request counts once: a captured request sent again, even within its validity
+        window, is refused (the shop re-signs a retry with a fresh timestamp)."""
+        digest = hashlib.sha256(signature.encode()).hexdigest()
+        expires = int((self._clock.now() + 2 * valid_for).timestamp())
+        try:
+            SignatureSeenModel(keys.signature_seen_pk(digest), keys.META_SK, expires_at=expires).save(
+                condition=SignatureSeenModel.pk.does_not_exist()
+            )
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Replayed("This signed request was already received; sign a retry anew.") from error
+            raise
 
     def save_csv(self, data: bytes) -> tuple[str, int]:
         """Checks the whole file, then keeps it as the store's order source."""
