@@ -1,4 +1,4 @@
-"""At store-local midnight: freezes yesterday's figures for today's comparison."""
+"""Hourly: the first run after store-local midnight freezes yesterday's figures for today's comparison."""
 
 from __future__ import annotations
 

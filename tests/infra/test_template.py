@@ -100,7 +100,7 @@ def test_the_schedules_sweep_every_minute_refresh_every_three_and_close_days_at_
         "QueueSweepFunction": "rate(1 minute)",
         "TicketArchiveFunction": "cron(30 18 * * ? *)",
         "MonitorRefreshFunction": "rate(3 minutes)",
-        "MonitorDailyFunction": "cron(1 16 * * ? *)",  # 00:01 in Asia/Shanghai
+        "MonitorDailyFunction": "cron(1 * * * ? *)",  # hourly: the first run after local midnight closes the day
     }
 
 

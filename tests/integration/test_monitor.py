@@ -294,13 +294,23 @@ def test_yesterday_is_frozen_at_midnight_and_shown_beside_today(floor: dict[str,
     customer.say(session_id, "在吗")
     agent_id = world.container.sessions.get(session_id).agent_id
     next(a for a in floor["agents"] if a.id == agent_id).say(session_id, "在的")
-    # When the day ends and the midnight job runs
+    # When the day ends and the hourly job runs after midnight
     world.clock.advance(days=1)
     closed = world.stack.invoke("MonitorDailyFunction", {"source": "aws.events", "detail-type": "Scheduled Event"})
+    # And again an hour later, when another customer has been served: the day stays as it was closed
+    world.clock.advance(hours=1)
+    late = world.visitor()
+    late.connect()
+    late_session = late.open_session()
+    late.say(late_session, "还在吗")
+    holder = world.container.sessions.get(late_session).agent_id
+    next(a for a in floor["agents"] if a.id == holder).say(late_session, "在的")
+    again = world.stack.invoke("MonitorDailyFunction", {"source": "aws.events", "detail-type": "Scheduled Event"})
+    assert again == closed
     refresh_on_schedule(world)
-    # Then today's figures start from zero, with yesterday's beside them (read as stored: tokens expired overnight)
+    # Then today counts only today, with yesterday's frozen figures beside it (read as stored: tokens expired)
     snap = world.container.monitor.latest()
     assert snap is not None
     assert closed["closed"] < snap["day"]
     assert snap["shop"]["yesterday"]["receptions"] == 1
-    assert snap["shop"]["today"]["receptions"] == 0
+    assert snap["shop"]["today"]["receptions"] == 1  # only the customer served after midnight

@@ -117,8 +117,14 @@ class Monitor:
         return snapshot
 
     def close_day(self) -> str:
-        """At store-local midnight: freezes yesterday's figures, once, for the comparison all day today."""
+        """Freezes yesterday's figures, once, for the comparison all day today.
+
+        It runs every hour, so the first run after midnight in the store's timezone, wherever that
+        is, closes the day; the other runs find it closed with one read.
+        """
         yesterday = self._yesterday(self._clock.now())
+        if self._closed_day(yesterday) is not None:
+            return yesterday
         agents = self._agents.all()
         window = self._metrics.previous_window(self._clock.now())
         counters = self._metrics.read([a.agent_id for a in agents], yesterday, window)
