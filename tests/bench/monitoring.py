@@ -17,8 +17,8 @@ from typing import Any
 
 import botocore.session
 
+from tests.bench.backend import provisioned_backend
 from tests.bench.counting import DynamoDbRequests
-from tests.e2e.wire import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.append(str(ROOT / "layers/shopdesk"))
@@ -65,26 +65,7 @@ def row(figure: str, value: str, target: str) -> None:
 
 
 def start() -> Any:
-    from infra.local.moto_backend import BackgroundBackend
-    from infra.local.provision import provision
-    from infra.local.template import load_template
-
-    backend = BackgroundBackend("127.0.0.1", free_port()).start()
-    os.environ.update(
-        AWS_ENDPOINT_URL=backend.url,
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="ap-southeast-1",
-        AWS_REGION="ap-southeast-1",
-        AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
-        POWERTOOLS_METRICS_DISABLED="true",
-        LOG_LEVEL="ERROR",
-    )
-    template = load_template(ROOT / "template.yaml")
-    resources = provision(
-        template, backend.url, {"StoreId": "bench", "StoreName": "Bench", "AlertEmail": "o@example.com"}
-    )
-    os.environ.update(resources.function_environment("MonitorRefreshFunction", {"WS_CALLBACK_URL": backend.url}))
+    provisioned_backend("MonitorRefreshFunction")
     from shopdesk.container import Container
 
     return Container()

@@ -185,9 +185,12 @@ class Authenticator:
         return shop_visitor_id(user_id)
 
 
+SHOP_VISITOR_PREFIX = "shop-"
+
+
 def shop_visitor_id(user_id: str) -> str:
     """The visitor a shop-signed buyer becomes: the same buyer, the same visitor, on every device."""
-    return f"shop-{hashlib.sha256(user_id.encode()).hexdigest()[:24]}"
+    return f"{SHOP_VISITOR_PREFIX}{hashlib.sha256(user_id.encode()).hexdigest()[:24]}"
 
 
 def new_visitor_id() -> str:

@@ -6,7 +6,7 @@ It decides; the chat service stores and delivers what it says and moves the sess
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from pynamodb.exceptions import UpdateError
 
 from shopdesk.answering import Thresholds, decide, wants_person
 from shopdesk.artifacts import Artifacts
+from shopdesk.auth import shop_visitor_id
 from shopdesk.bot_stats import BotStats
 from shopdesk.errors import ImportRejected, InvalidFlow, ValidationFailed, VersionConflict
 from shopdesk.first_questions import FirstQuestions
@@ -141,7 +142,6 @@ class BotService:
         orders: OrderBook,
         artifacts: Artifacts,
         classifiers: ClassifierCache,
-        shop_user_of: Callable[[str], str | None],
     ) -> None:
         self._config = config
         self._knowledge = knowledge
@@ -152,7 +152,6 @@ class BotService:
         self._orders = orders
         self._artifacts = artifacts
         self._classifiers = classifiers
-        self._shop_user_of = shop_user_of
 
     # --- settings --------------------------------------------------------------------------------
 
@@ -336,7 +335,7 @@ class BotService:
             order = self._orders.source(config).find(slots.get("order_number", ""))
             if order is None:
                 return "missing", {}
-            if order.buyer_id and order.buyer_id != self._shop_user_of(visitor_id):
+            if order.buyer_id and shop_visitor_id(order.buyer_id) != visitor_id:
                 # Someone else's order, or a buyer the shop has not vouched for: a person checks who asks.
                 return "not_yours", {}
             return "found", {"order": {**order.template_data(), **order_view(order)}}

@@ -13,7 +13,6 @@ from shopdesk.bot_mode import BotMode
 from shopdesk.clock import Clock, SystemClock
 from shopdesk.config import Settings, get_settings
 from shopdesk.directory import GroupDirectory
-from shopdesk.metrics import Metrics
 from shopdesk.notify import Connections
 from shopdesk.quick_replies import QuickReplies
 from shopdesk.reminders import Reminders
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
     from shopdesk.first_questions import FirstQuestions
     from shopdesk.knowledge import KnowledgeBase
     from shopdesk.learning import Unanswered
+    from shopdesk.metrics import Metrics
     from shopdesk.monitor import Monitor
     from shopdesk.order_book import OrderBook
     from shopdesk.sla_policies import SlaPolicies
@@ -137,11 +137,13 @@ class Container:
 
     @cached_property
     def metrics(self) -> Metrics:
+        # Imported on first use, as the other services beyond the chat's core are.
+        from shopdesk.metrics import Metrics
+
         return Metrics(
             self.clock,
             self._timezone,
             lambda: timedelta(hours=float(self.store.config().guided_window_hours)),
-            self._shop_user_of,
         )
 
     def _timezone(self) -> str:
@@ -243,12 +245,7 @@ class Container:
             self.orders,
             self.artifacts,
             ClassifierCache(),
-            self._shop_user_of,
         )
-
-    def _shop_user_of(self, visitor_id: str) -> str | None:
-        visitor = self.visitors.get(visitor_id)
-        return visitor.shop_user_id if visitor is not None else None
 
     # The supervisor's monitoring, alerts and dispatch.
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import PutError
 
 from shopdesk import keys
-from shopdesk.auth import shop_visitor_id
+from shopdesk.auth import SHOP_VISITOR_PREFIX, shop_visitor_id
 from shopdesk.bot_stats import WINDOW_SECONDS, local_day, window_start
 from shopdesk.clock import Clock, iso, parse_iso
 from shopdesk.models import AgentDayModel, AgentWindowModel, OrderEventModel, OrderModel, SessionModel, ShopDayModel
-from shopdesk.orders import Order
 from shopdesk.repositories import BATCH_LIMIT, batch_items
+
+if TYPE_CHECKING:
+    from shopdesk.orders import Order
 
 WINDOW_KEEP = timedelta(days=2)
 INQUIRY_LOOKBACK = timedelta(days=21)
@@ -32,12 +35,10 @@ class Metrics:
         clock: Clock,
         timezone: Callable[[], str],
         guided_window: Callable[[], timedelta],
-        shop_user_of: Callable[[str], str | None],
     ) -> None:
         self._clock = clock
         self._timezone = timezone  # callables: the store's settings can change while a container lives
         self._guided_window = guided_window
-        self._shop_user_of = shop_user_of
 
     def today(self) -> str:
         return local_day(self._clock.now(), self._timezone())
@@ -45,9 +46,12 @@ class Metrics:
     # --- events ----------------------------------------------------------------------------------
 
     def consulted(self, visitor_id: str) -> None:
-        """A customer's first words in a conversation: an inquiring buyer unless they ordered lately."""
-        buyer = self._shop_user_of(visitor_id)
-        if buyer is not None and self._ordered_since(buyer, self._clock.now() - INQUIRY_LOOKBACK):
+        """A customer's first words in a conversation: an inquiring buyer unless they ordered lately.
+
+        Orders are listed by the visitor a shop-signed buyer becomes; an anonymous visitor has none.
+        """
+        recent = self._clock.now() - INQUIRY_LOOKBACK
+        if visitor_id.startswith(SHOP_VISITOR_PREFIX) and self._ordered_since(visitor_id, recent):
             return
         ShopDayModel(keys.SHOP_STATS_PK, keys.stats_day_sk(self.today())).update(
             actions=[ShopDayModel.inquiring.add({visitor_id})]
@@ -135,8 +139,8 @@ class Metrics:
     # --- helpers ---------------------------------------------------------------------------------
 
     @staticmethod
-    def _ordered_since(buyer: str, since: datetime) -> bool:
-        found = OrderModel.by_buyer.query(keys.buyer_orders_gsi(buyer), OrderModel.gsi1sk >= iso(since), limit=1)
+    def _ordered_since(visitor_id: str, since: datetime) -> bool:
+        found = OrderModel.by_buyer.query(keys.buyer_orders_gsi(visitor_id), OrderModel.gsi1sk >= iso(since), limit=1)
         return any(True for _ in found)
 
     @staticmethod

@@ -13,6 +13,7 @@ from pynamodb.exceptions import PutError
 
 from shopdesk import keys
 from shopdesk.artifacts import Artifacts
+from shopdesk.auth import shop_visitor_id
 from shopdesk.clock import Clock, iso
 from shopdesk.db import TransactionFailed, transaction
 from shopdesk.errors import Replayed
@@ -103,7 +104,8 @@ class OrderBook:
             occurred_at=event.occurred_at,
         )
         if order.buyer_id:
-            item.gsi1pk = keys.buyer_orders_gsi(order.buyer_id)
+            # Listed by the visitor the buyer becomes, so a chat finds its buyer's orders without a lookup.
+            item.gsi1pk = keys.buyer_orders_gsi(shop_visitor_id(order.buyer_id))
             item.gsi1sk = f"{order.placed_at or event.occurred_at}#{order.order_number}"
         marker = OrderEventModel(
             keys.order_pk(order.order_number),
