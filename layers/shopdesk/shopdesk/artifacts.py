@@ -4,10 +4,25 @@ kept in the store's bucket under `bot/` and `orders/`."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from shopdesk.config import Settings
+
+
+class Latest[T]:
+    """The artifact a container holds for one purpose: built once per key, rebuilt when the live key changes."""
+
+    def __init__(self) -> None:
+        self._held: tuple[str, T] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, key: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            if self._held is None or self._held[0] != key:
+                self._held = (key, build())
+            return self._held[1]
 
 
 class Artifacts:

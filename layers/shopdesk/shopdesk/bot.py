@@ -5,7 +5,6 @@ It decides; the chat service stores and delivers what it says and moves the sess
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from shopdesk.answering import Thresholds, decide, wants_person
-from shopdesk.artifacts import Artifacts
+from shopdesk.artifacts import Artifacts, Latest
 from shopdesk.auth import shop_visitor_id
 from shopdesk.bot_stats import BotStats
 from shopdesk.errors import ImportRejected, InvalidFlow, ValidationFailed, VersionConflict
@@ -117,17 +116,14 @@ def _thawed(value: Any) -> Any:
 
 class ClassifierCache:
     def __init__(self) -> None:
-        self._loaded: tuple[str, Classifier] | None = None
-        self._lock = threading.Lock()
+        self._latest: Latest[Classifier] = Latest()
 
     def get(self, config: BotConfigModel, artifacts: Artifacts) -> Classifier:
         """The store's own trained model when it has one, else the shipped one."""
-        if not config.intents_key:
+        key = config.intents_key
+        if not key:
             return load_shipped()
-        with self._lock:
-            if self._loaded is None or self._loaded[0] != config.intents_key:
-                self._loaded = (config.intents_key, Classifier.from_json(artifacts.get_json(config.intents_key)))
-            return self._loaded[1]
+        return self._latest.get(key, lambda: Classifier.from_json(artifacts.get_json(key)))
 
 
 class BotService:

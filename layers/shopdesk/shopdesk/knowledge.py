@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from shopdesk import keys
 from shopdesk.answering import Analyzer, Doc, Hit, Index
-from shopdesk.artifacts import Artifacts
+from shopdesk.artifacts import Artifacts, Latest
 from shopdesk.auth import Principal, new_id
 from shopdesk.clock import Clock, iso
 from shopdesk.db import TransactionFailed, Tx, transaction
@@ -84,19 +83,19 @@ class IndexCache:
     """One loaded index per container, replaced when the store publishes a newer one."""
 
     def __init__(self) -> None:
-        self._live: LiveIndex | None = None
-        self._lock = threading.Lock()
+        self._latest: Latest[LiveIndex] = Latest()
 
     def get(self, config: BotConfigModel, artifacts: Artifacts) -> LiveIndex | None:
         key = config.index_key
         if not key:
             return None
-        with self._lock:
-            if self._live is None or self._live.key != key:
-                data = artifacts.get_json(key)
-                analyzer = Analyzer(data.get("words", []), data.get("synonyms", {}))
-                self._live = LiveIndex(key, Index.from_json(data["index"]), analyzer, data.get("questions", {}))
-            return self._live
+
+        def load() -> LiveIndex:
+            data = artifacts.get_json(key)
+            analyzer = Analyzer(data.get("words", []), data.get("synonyms", {}))
+            return LiveIndex(key, Index.from_json(data["index"]), analyzer, data.get("questions", {}))
+
+        return self._latest.get(key, load)
 
 
 class KnowledgeBase:

@@ -19,7 +19,15 @@ from shopdesk import keys
 from shopdesk.auth import SHOP_VISITOR_PREFIX, shop_visitor_id
 from shopdesk.bot_stats import WINDOW_SECONDS, local_day, window_start
 from shopdesk.clock import Clock, iso, parse_iso
-from shopdesk.models import AgentDayModel, AgentWindowModel, OrderEventModel, OrderModel, SessionModel, ShopDayModel
+from shopdesk.models import (
+    AgentDayModel,
+    AgentWindowModel,
+    BotStatsModel,
+    OrderEventModel,
+    OrderModel,
+    SessionModel,
+    ShopDayModel,
+)
 from shopdesk.repositories import BATCH_LIMIT, batch_items
 
 if TYPE_CHECKING:
@@ -119,12 +127,15 @@ class Metrics:
         wanted = [(keys.agent_stats_pk(a), keys.stats_day_sk(day)) for a in agents]
         wanted += [(keys.agent_stats_pk(a), keys.stats_window_sk(iso(window))) for a in agents]
         wanted.append((keys.SHOP_STATS_PK, keys.stats_day_sk(day)))
+        wanted.append((keys.bot_stats_pk("STORE"), keys.stats_day_sk(day)))
         counters = Counters()
         for start in range(0, len(wanted), BATCH_LIMIT):
             for raw in batch_items(wanted[start : start + BATCH_LIMIT]):
                 pk, sk = raw["pk"]["S"], raw["sk"]["S"]
                 if pk == keys.SHOP_STATS_PK:
                     counters.shop = ShopDayModel.from_raw_data(raw)
+                elif pk == keys.bot_stats_pk("STORE"):
+                    counters.bot = BotStatsModel.from_raw_data(raw)
                 elif sk.startswith("W#"):
                     counters.windows[pk.removeprefix("STATS#AGENT#")] = AgentWindowModel.from_raw_data(raw)
                 else:
@@ -153,9 +164,10 @@ class Metrics:
 
 
 class Counters:
-    """What the aggregator read: each agent's day and previous window, and the shop's day."""
+    """What the aggregator read: each agent's day and previous window, the shop's and the bot's day."""
 
     def __init__(self) -> None:
         self.days: dict[str, AgentDayModel] = {}
         self.windows: dict[str, AgentWindowModel] = {}
         self.shop: ShopDayModel | None = None
+        self.bot: BotStatsModel | None = None  # the bot's day: the buyers it replied to

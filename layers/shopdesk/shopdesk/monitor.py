@@ -100,7 +100,7 @@ class Monitor:
         counters = self._metrics.read([a.agent_id for a in agents], day, self._metrics.previous_window(now))
         agent_counters = [self._agent_counters(agent, counters) for agent in agents]
         group_counters = self._group_counters(groups, now)
-        today = self._day_counters(day, counters)
+        today = self._day_counters(counters)
         shop = shop_figures(today, agent_counters, group_counters)
         group_figs = tuple(group_figures(group, agent_counters) for group in group_counters)
         settings = self._alerts.get()
@@ -128,7 +128,7 @@ class Monitor:
         agents = self._agents.all()
         window = self._metrics.previous_window(self._clock.now())
         counters = self._metrics.read([a.agent_id for a in agents], yesterday, window)
-        figures = day_figures(self._day_counters(yesterday, counters))
+        figures = day_figures(self._day_counters(counters))
         try:
             MonitorModel(
                 keys.MONITOR_PK,
@@ -203,16 +203,11 @@ class Monitor:
         return result
 
     @staticmethod
-    def _day_counters(day: str, counters: Counters) -> DayCounters:
-        try:
-            bot = BotStatsModel.get(keys.bot_stats_pk("STORE"), keys.stats_day_sk(day))
-            bot_buyers = frozenset(bot.buyers or ())
-        except BotStatsModel.DoesNotExist:
-            bot_buyers = frozenset()
-        shop = counters.shop
+    def _day_counters(counters: Counters) -> DayCounters:
+        shop, bot = counters.shop, counters.bot
         return DayCounters(
             agent_buyers=frozenset(b for d in counters.days.values() for b in (d.buyers or ())),
-            bot_buyers=bot_buyers,
+            bot_buyers=frozenset(bot.buyers or ()) if bot is not None else frozenset(),
             inquiring_buyers=frozenset(shop.inquiring or ()) if shop is not None else frozenset(),
             guided_buyers=frozenset(shop.guided_buyers or ()) if shop is not None else frozenset(),
             guided_amount_cents=int(shop.guided_amount_cents) if shop is not None else 0,

@@ -4,7 +4,6 @@ or a CSV export the store uploaded. Both are `orders.OrderSource`s; the store pi
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from shopdesk import keys
-from shopdesk.artifacts import Artifacts
+from shopdesk.artifacts import Artifacts, Latest
 from shopdesk.auth import shop_visitor_id
 from shopdesk.clock import Clock, iso
 from shopdesk.db import TransactionFailed, transaction
@@ -72,16 +71,12 @@ class OrderBook:
         self._repo = repo
         self._artifacts = artifacts
         self._paid = paid  # guided sales: a paid order may be credited to the agent who served the buyer
-        self._csv: tuple[str, CsvOrderSource] | None = None
-        self._lock = threading.Lock()
+        self._csv: Latest[CsvOrderSource] = Latest()
 
     def source(self, config: BotConfigModel) -> OrderSource:
         if config.order_source == "csv" and config.orders_csv_key:
-            with self._lock:
-                if self._csv is None or self._csv[0] != config.orders_csv_key:
-                    data = self._artifacts.get_bytes(config.orders_csv_key)
-                    self._csv = (config.orders_csv_key, CsvOrderSource(parse_orders_csv(data)))
-                return self._csv[1]
+            key = config.orders_csv_key
+            return self._csv.get(key, lambda: CsvOrderSource(parse_orders_csv(self._artifacts.get_bytes(key))))
         return TableOrderSource(self._repo)
 
     def apply(self, event: OrderEvent) -> bool:
